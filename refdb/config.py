@@ -1,0 +1,36 @@
+"""Settings from the environment: database URL, E-utilities, user paths."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+def default_database_url() -> str:
+    """`refdb.sqlite` in the user data dir (platformdirs), or `REFDB_DATABASE_URL`."""
+    configured = os.environ.get("REFDB_DATABASE_URL")
+    if configured:
+        return configured
+    path = Path(platformdirs.user_data_dir("refdb", appauthor=False)) / "refdb.sqlite"
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class EutilsSettings:
+    """How refdb talks to NCBI E-utilities."""
+
+    base_url: str = field(default_factory=lambda: os.environ.get("REFDB_EUTILS_URL") or DEFAULT_EUTILS_URL)
+    api_key: str | None = field(default_factory=lambda: os.environ.get("NCBI_API_KEY") or None)
+    email: str | None = field(default_factory=lambda: os.environ.get("NCBI_EMAIL") or None)
+    tool: str = "refdb"
+    timeout: float = 20.0
+
+    @property
+    def requests_per_second(self) -> float:
+        """NCBI's limit: 3 a second without an API key, 10 with one."""
+        return 10.0 if self.api_key else 3.0

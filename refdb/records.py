@@ -1,0 +1,377 @@
+"""The normalised `Reference` record and its CSL-JSON form: the one shape that crosses layers.
+
+Sources produce References, the store persists them, renderers consume them. CSL-JSON is
+the model for the bibliographic fields; refdb's own fields (indications, status, provenance)
+travel under CSL-JSON's ``custom`` key, which the official schema allows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+STATUSES = ("retracted", "corrected", "expression-of-concern")
+"""The study statuses refdb knows, worst first."""
+
+NOTICE_KINDS = {
+    "RetractionIn": "retracted",
+    "ErratumIn": "corrected",
+    "ExpressionOfConcernIn": "expression-of-concern",
+}
+"""PubMed CommentsCorrections types that change a study's status, and the status they set."""
+
+BIBLIOGRAPHIC_FIELDS = (
+    "type",
+    "title",
+    "container_title",
+    "container_title_short",
+    "year",
+    "month",
+    "day",
+    "epub_date",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "url",
+    "abstract",
+    "language",
+    "publisher",
+    "issn",
+)
+"""Scalar fields that sources fill and that merging and enrichment compare one by one."""
+
+LIST_FIELDS = ("publication_types", "mesh_terms", "keywords")
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+_TITLE_STOPWORDS = frozenset(
+    "a an the of on in for and to with at by from is are as its".split()
+)
+
+
+@dataclass
+class Author:
+    """One author: a person (family, given) or a collective name (literal)."""
+
+    family: str | None = None
+    given: str | None = None
+    literal: str | None = None
+    suffix: str | None = None
+    initials: str | None = None
+
+    def sort_name(self) -> str:
+        """The name a list sorts and keys by: the family name, else the collective name."""
+        return self.family or self.literal or ""
+
+    def display(self) -> str:
+        """A short human form: 'Schwartzman RJ' or the collective name."""
+        if self.literal:
+            return self.literal
+        initials = self.initials or initials_of(self.given or "")
+        return f"{self.family} {initials}".strip()
+
+
+@dataclass
+class Notice:
+    """A published notice about a study: a retraction, an erratum, an expression of concern."""
+
+    kind: str
+    pmid: str | None = None
+    citation: str | None = None
+
+
+@dataclass
+class FieldSource:
+    """Which source set a field, and when (ISO 8601, UTC)."""
+
+    source: str
+    at: str
+
+
+@dataclass
+class Reference:
+    """One study, normalised. Every layer speaks this shape."""
+
+    title: str
+    authors: list[Author] = field(default_factory=list)
+    authors_complete: bool = True
+    type: str = "article-journal"
+    container_title: str | None = None
+    container_title_short: str | None = None
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    epub_date: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    language: str | None = None
+    publisher: str | None = None
+    issn: str | None = None
+    publication_types: list[str] = field(default_factory=list)
+    mesh_terms: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    key: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    indications: list[str] = field(default_factory=list)
+    status: str | None = None
+    status_note: str | None = None
+    notices: list[Notice] = field(default_factory=list)
+    evidence_level: str | None = None
+    page_title: str | None = None
+    provenance: dict[str, FieldSource] = field(default_factory=dict)
+    id: int | None = None
+
+    @property
+    def first_author(self) -> str:
+        """The first author's family or collective name, or '' when there is none."""
+        return self.authors[0].sort_name() if self.authors else ""
+
+    def identity(self) -> tuple[str, str]:
+        """The study's identity: PMID, else DOI, else normalised title and year."""
+        if self.pmid:
+            return ("pmid", self.pmid)
+        if self.doi:
+            return ("doi", self.doi)
+        return ("title", f"{normalise_title(self.title)}|{self.year or ''}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON-ready dict of every field (for `--json` and the change log)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reference:
+        """The inverse of `to_dict`; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["authors"] = [Author(**a) for a in values.get("authors") or []]
+        values["notices"] = [Notice(**n) for n in values.get("notices") or []]
+        values["provenance"] = {
+            k: FieldSource(**v) for k, v in (values.get("provenance") or {}).items()
+        }
+        return cls(**values)
+
+
+def initials_of(given: str) -> str:
+    """'Robert J.' -> 'RJ'; 'J.-C.' -> 'JC'; 'Lucas P. J. J.' -> 'LPJJ'."""
+    return "".join(part[0] for part in re.split(r"[\s.\-]+", given) if part and part[0].isalpha())
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """Lower case, no resolver or `doi:` prefix; None for an empty value."""
+    if value is None:
+        return None
+    doi = _DOI_PREFIX.sub("", value.strip()).strip().lower()
+    return doi or None
+
+
+def is_valid_doi(value: str) -> bool:
+    """True for a normalised DOI of the form 10.NNNN/suffix."""
+    return bool(_DOI_SHAPE.match(value))
+
+
+def normalise_pmid(value: str | int | None) -> str | None:
+    """A PMID as a string of digits, or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.lower().startswith("pmid:"):
+        text = text[5:].strip()
+    return text or None
+
+
+def normalise_pmcid(value: str | None) -> str | None:
+    """'pmc123' or '123' -> 'PMC123'."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().upper()
+    return text if text.startswith("PMC") else f"PMC{text}"
+
+
+def fold(text: str) -> str:
+    """Accents removed and case folded: 'Gonzalez' for 'González'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def normalise_title(title: str) -> str:
+    """A title reduced for comparison: folded, markup and punctuation gone, spaces collapsed."""
+    text = re.sub(r"<[^>]+>", "", title)
+    text = re.sub(r"[^\w\s]", " ", fold(text))
+    return " ".join(text.split())
+
+
+def title_first_word(title: str) -> str:
+    """The first significant word of a title, ASCII only: 'rketamine' for 'R-ketamine: ...'."""
+    for word in re.split(r"\s+", fold(re.sub(r"<[^>]+>", "", title))):
+        cleaned = re.sub(r"[^a-z0-9]", "", word)
+        if cleaned and cleaned not in _TITLE_STOPWORDS:
+            return cleaned
+    return "untitled"
+
+
+def base_citation_key(ref: Reference) -> str:
+    """`familyYEARfirstword`, e.g. 'schwartzman2009outpatient' (clash suffixes come later)."""
+    family = re.sub(r"[^a-z0-9]", "", fold(ref.first_author)) or "anon"
+    year = str(ref.year) if ref.year else "nd"
+    return f"{family}{year}{title_first_word(ref.title)}"
+
+
+# --- CSL-JSON -------------------------------------------------------------------------------
+
+_CSL_SCALARS = {
+    "title": "title",
+    "container_title": "container-title",
+    "container_title_short": "container-title-short",
+    "volume": "volume",
+    "issue": "issue",
+    "pages": "page",
+    "doi": "DOI",
+    "pmid": "PMID",
+    "pmcid": "PMCID",
+    "url": "URL",
+    "abstract": "abstract",
+    "language": "language",
+    "publisher": "publisher",
+    "issn": "ISSN",
+}
+
+_CUSTOM_FIELDS = (
+    "indications",
+    "status",
+    "status_note",
+    "authors_complete",
+    "publication_types",
+    "mesh_terms",
+    "keywords",
+    "aliases",
+    "evidence_level",
+    "page_title",
+)
+
+
+def _date_parts(year: int | None, month: int | None, day: int | None) -> list[int]:
+    parts: list[int] = []
+    for value in (year, month, day):
+        if value is None:
+            break
+        parts.append(value)
+    return parts
+
+
+def _iso_to_parts(iso: str) -> list[int]:
+    return [int(p) for p in iso.split("-") if p.isdigit()]
+
+
+def _author_to_csl(author: Author) -> dict[str, str]:
+    if author.literal:
+        return {"literal": author.literal}
+    name = {"family": author.family or "", "given": author.given or author.initials or ""}
+    if author.suffix:
+        name["suffix"] = author.suffix
+    return {k: v for k, v in name.items() if v}
+
+
+def to_csl(ref: Reference, *, with_custom: bool = True) -> dict[str, Any]:
+    """The CSL-JSON item for a Reference; refdb's own fields go under `custom`."""
+    item: dict[str, Any] = {"id": ref.key or (f"ref-{ref.id}" if ref.id else "ref"), "type": ref.type}
+    item["title"] = ref.title
+    if ref.authors:
+        item["author"] = [_author_to_csl(a) for a in ref.authors]
+    for attr, csl_name in _CSL_SCALARS.items():
+        value = getattr(ref, attr)
+        if value and attr != "title":
+            item[csl_name] = value
+    parts = _date_parts(ref.year, ref.month, ref.day)
+    if parts:
+        item["issued"] = {"date-parts": [parts]}
+    if ref.epub_date:
+        item["available-date"] = {"date-parts": [_iso_to_parts(ref.epub_date)]}
+    if with_custom:
+        custom = {}
+        for name in _CUSTOM_FIELDS:
+            value = getattr(ref, name)
+            if name == "authors_complete":
+                if not value:
+                    custom[name] = False
+            elif value:
+                custom[name] = value
+        if ref.notices:
+            custom["notices"] = [asdict(n) for n in ref.notices]
+        if custom:
+            item["custom"] = custom
+    return item
+
+
+def _csl_name(name: dict[str, Any]) -> Author:
+    if name.get("literal"):
+        return Author(literal=str(name["literal"]))
+    given = name.get("given")
+    family = name.get("family")
+    particle = name.get("non-dropping-particle")
+    if particle and family:
+        family = f"{particle} {family}"
+    dropping = name.get("dropping-particle")
+    if dropping and given:
+        given = f"{given} {dropping}"
+    return Author(
+        family=str(family) if family else None,
+        given=str(given) if given else None,
+        suffix=str(name["suffix"]) if name.get("suffix") else None,
+        initials=initials_of(str(given)) if given else None,
+    )
+
+
+def _csl_date(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        parts = value.get("date-parts")
+        if parts and parts[0]:
+            return [int(p) for p in parts[0] if str(p).strip().lstrip("-").isdigit()]
+        raw = value.get("raw") or value.get("literal")
+        if raw:
+            match = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(raw))
+            if match:
+                return [int(g) for g in match.groups() if g]
+    return []
+
+
+def from_csl(item: dict[str, Any]) -> Reference:
+    """A Reference from one CSL-JSON item (the inverse of `to_csl`)."""
+    title = item.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ValueError("has no title")
+    ref = Reference(title=title.strip(), type=str(item.get("type") or "article-journal"))
+    ref.authors = [_csl_name(n) for n in item.get("author") or [] if isinstance(n, dict)]
+    for attr, csl_name in _CSL_SCALARS.items():
+        value = item.get(csl_name)
+        if value is None and csl_name == "container-title-short":
+            value = item.get("journalAbbreviation")
+        if value not in (None, "") and attr != "title":
+            setattr(ref, attr, str(value).strip())
+    ref.doi = normalise_doi(ref.doi)
+    ref.pmid = normalise_pmid(ref.pmid)
+    ref.pmcid = normalise_pmcid(ref.pmcid)
+    parts = _csl_date(item.get("issued"))
+    ref.year, ref.month, ref.day = (parts + [None, None, None])[:3]  # type: ignore[assignment]
+    epub = _csl_date(item.get("available-date"))
+    if epub:
+        ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(epub))
+    if item.get("id") is not None and not str(item["id"]).startswith("ref-"):
+        ref.key = str(item["id"])
+    custom = item.get("custom") or {}
+    if isinstance(custom, dict):
+        for name in _CUSTOM_FIELDS:
+            if name in custom:
+                setattr(ref, name, custom[name])
+        ref.notices = [Notice(**n) for n in custom.get("notices") or []]
+    return ref

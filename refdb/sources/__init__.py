@@ -1,0 +1,1 @@
+"""Everything that produces `Reference` records: files, PubMed, the seeds."""
