@@ -86,6 +86,15 @@ class Notice:
 
 
 @dataclass
+class IndicationSpec:
+    """An indication as a source describes it: its name, page heading and order."""
+
+    name: str
+    heading: str
+    position: int | None = None
+
+
+@dataclass
 class FieldSource:
     """Which source set a field, and when (ISO 8601, UTC)."""
 

@@ -1,0 +1,27 @@
+"""PubMed: the E-utilities client (client.py), its XML parser (parse.py), title/DOI matching
+(resolve.py)."""
+
+from refdb.sources.pubmed.client import EutilsClient, RateLimiter
+from refdb.sources.pubmed.parse import expand_page_range, parse_pubmed_xml, strip_markup
+from refdb.sources.pubmed.resolve import (
+    Candidate,
+    Resolution,
+    fetch_pmids,
+    is_notice,
+    resolve_doi,
+    resolve_title,
+)
+
+__all__ = [
+    "Candidate",
+    "EutilsClient",
+    "RateLimiter",
+    "Resolution",
+    "expand_page_range",
+    "fetch_pmids",
+    "is_notice",
+    "parse_pubmed_xml",
+    "resolve_doi",
+    "resolve_title",
+    "strip_markup",
+]

@@ -1,0 +1,105 @@
+"""What every command shares: the library from `--db`, the consoles, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from refdb.errors import RefdbError
+
+from refdb.api import open_library
+from refdb.store.library import Library
+
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    """Per-invocation state: the database URL and, once opened, the library."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._library: Library | None = None
+
+    def library(self) -> Library:
+        """The library, opened (and migrated) on first use."""
+        if self._library is None:
+            self._library = open_library(self.url)
+        return self._library
+
+    def close(self) -> None:
+        """Close the library if it was opened."""
+        if self._library is not None:
+            self._library.close()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handled(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command: refdb's errors become one line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except RefdbError as exc:
+            fail(str(exc))
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(f"database error: {detail}")
+        finally:
+            ctx = next((a for a in args if isinstance(a, typer.Context)), kwargs.get("ctx"))
+            if isinstance(ctx, typer.Context) and isinstance(ctx.find_root().obj, State):
+                ctx.find_root().obj.close()
+
+    return run
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line on stderr and exit with code 1."""
+    sys.stderr.write(f"refdb: {' '.join(message.split())}\n")
+    raise typer.Exit(1)
+
+
+def library(ctx: typer.Context) -> Library:
+    """The library of this invocation."""
+    state: State = ctx.find_root().obj
+    return state.library()
+
+
+def command_line() -> str:
+    """The command as typed, for the change log."""
+    return shlex.join(["refdb", *sys.argv[1:]])
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable JSON on stdout, and nothing else there."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def note(message: str) -> None:
+    """A message for the person at the terminal (stderr, so stdout stays clean)."""
+    err.print(message, markup=False)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to a file (-o) or stdout."""
+    if output is None or output == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise RefdbError(f"{output}: cannot write ({exc.strerror})") from None
+    note(f"wrote {output}")

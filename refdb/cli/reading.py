@@ -1,0 +1,95 @@
+"""Commands that read: list, show, indications, page."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+from rich.table import Table
+
+from refdb import api
+from refdb.cli.context import handled, library, out, print_json, write_output
+from refdb.records import Reference
+
+
+class PageFormat(str, Enum):
+    markdown = "markdown"
+    html = "html"
+    text = "text"
+
+
+def _status(ref: Reference) -> str:
+    return ref.status or ""
+
+
+def list_command(
+    ctx: typer.Context,
+    indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A table of the studies (key, first author, year, title, indications, status)."""
+    refs = library(ctx).studies(indication)
+    if as_json:
+        print_json([ref.to_dict() for ref in refs])
+        return
+    table = Table("key", "first author", "year", "title", "indications", "status")
+    for ref in refs:
+        table.add_row(
+            ref.key,
+            ref.first_author,
+            str(ref.year or ""),
+            ref.title,
+            ", ".join(ref.indications),
+            _status(ref),
+        )
+    out.print(table)
+
+
+def show_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Citation key, PMID, DOI or numeric id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """One study in full."""
+    found = library(ctx).get(ref)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    from refdb.render.summary import describe
+
+    out.print(describe(found), markup=False)
+
+
+def indications_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The indications with their headings, order and counts."""
+    infos = library(ctx).indications()
+    if as_json:
+        print_json([vars(i) for i in infos])
+        return
+    table = Table("order", "name", "heading", "studies")
+    for info in infos:
+        table.add_row(str(info.position), info.name, info.heading, str(info.count))
+    out.print(table)
+
+
+def page_command(
+    ctx: typer.Context,
+    fmt: PageFormat = typer.Option(PageFormat.markdown, "--format", "-f", help="Output format."),
+    style: str = typer.Option("ama", "--style", "-s", help="ama, apa, vancouver, or a .csl path."),
+    indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """The evidence page: studies under their indications' headings, with PubMed and DOI links."""
+    text = api.page(library(ctx), style=style, fmt=fmt.value, indication=indication)
+    write_output(text, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the reading commands to the app."""
+    app.command("list")(handled(list_command))
+    app.command("show")(handled(show_command))
+    app.command("indications")(handled(indications_command))
+    app.command("page")(handled(page_command))

@@ -1,0 +1,482 @@
+"""Formatted bibliographies through citeproc-py and the official CSL styles.
+
+citeproc-py 0.11.1 renders the shipped AMA, APA and NLM (Vancouver) styles close to, but not
+exactly like, citeproc-js (the processor inside Zotero and Mendeley, which users compare against).
+Each gap is closed here by one small named rule, applied either to the parsed style (once, when it
+is loaded) or to a CSL item's fields before rendering, never to the rendered text of one study:
+
+- `align_second_field`: citeproc-py ignores ``second-field-align``; the entry number is split off
+  and joined with a space ("1. Douglas").
+- `apply_locale_date_delimiters`: citeproc-py drops a localized date's ``delimiter`` ("2015Jan").
+- `typographic_quotes`: citeproc-py keeps straight quotes where citeproc-js prints typographic
+  ones ("O'Neill" -> "O’Neill").
+- `number_range_delimiter`: citeproc-py leaves the hyphen in an issue range ("147(1-3)").
+- `suffix_without_periods`: citeproc-py keeps "Jr." where a style that initializes without periods
+  prints "Jr".
+
+Studies whose author list is known to be incomplete end their author list with the style's own
+"et al." (`incomplete_authors`), and safe inline markup in titles (``<i>``, ``<b>``, ``<sup>``,
+``<sub>``, ``<u>``) stays markup in HTML and markdown and is dropped in plain text; any other
+markup is text, escaped in HTML.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Literal
+
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
+from citeproc.source.json import CiteProcJSON
+from lxml import etree
+
+from refdb.errors import RefdbError
+from refdb.records import Reference, to_csl
+
+Format = Literal["text", "markdown", "html"]
+
+STYLES_DIR = Path(__file__).resolve().parent / "styles"
+STYLES: dict[str, str] = {
+    "ama": "american-medical-association.csl",
+    "apa": "apa.csl",
+    "vancouver": "nlm-citation-sequence.csl",
+}
+"""Style names refdb knows, and their CSL files in refdb/render/styles/."""
+
+_CSL_NS = "http://purl.org/net/xbiblio/csl"
+_NS = {"cs": _CSL_NS}
+_FIELD_MARK = "\ue0ff"
+"""Appended to the first field of second-field-align styles, to split it off after rendering."""
+
+# Safe inline markup in titles travels through citeproc-py as private-use characters, so that
+# citeproc-py escapes everything else and the tags come back only where they were balanced.
+_SAFE_TAGS = ("i", "b", "sup", "sub", "u")
+_OPEN_MARK = {tag: chr(0xE000 + 2 * n) for n, tag in enumerate(_SAFE_TAGS)}
+_CLOSE_MARK = {tag: chr(0xE001 + 2 * n) for n, tag in enumerate(_SAFE_TAGS)}
+_MARK_TO_TAG = {
+    **{mark: f"<{tag}>" for tag, mark in _OPEN_MARK.items()},
+    **{mark: f"</{tag}>" for tag, mark in _CLOSE_MARK.items()},
+}
+_SAFE_PAIR = re.compile(r"<(i|b|sup|sub|u)>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
+
+_IDENTIFIER_FIELDS = frozenset({"DOI", "URL", "PMID", "PMCID", "ISSN", "ISBN", "page"})
+_RANGE_FIELDS = ("issue", "volume")
+_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor")
+
+# citeproc-py sets the output formatter on the shared style object, and `incomplete_authors`
+# changes name options for one entry: rendering is serialised.
+_RENDER_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One rendered bibliography entry.
+
+    `label` is the first field of a second-field-align style ("1." in AMA and Vancouver), kept
+    apart from the body so that lists can number entries themselves; `number` is the entry's
+    citation number in numbered styles (its position in the list), None otherwise.
+    """
+
+    reference: Reference
+    number: int | None
+    label: str
+    body_html: str
+
+    @property
+    def body_text(self) -> str:
+        """The entry without its label, as plain text."""
+        return html_to_text(self.body_html)
+
+    @property
+    def body_markdown(self) -> str:
+        """The entry without its label, as inline markdown (italics as `*...*`)."""
+        return html_to_markdown(self.body_html)
+
+    @property
+    def text(self) -> str:
+        """The whole entry as citeproc-js prints it in plain text ("1. Douglas SR, ...")."""
+        return f"{self.label} {self.body_text}" if self.label else self.body_text
+
+    @property
+    def html(self) -> str:
+        """The whole entry as an HTML fragment (text escaped)."""
+        return f"{html.escape(self.label)} {self.body_html}" if self.label else self.body_html
+
+    @property
+    def ordinal_label(self) -> bool:
+        """True when the label is the plain list number ("3."), so a numbered list can show it."""
+        return self.number is not None and self.label == f"{self.number}."
+
+
+@dataclass(frozen=True)
+class _Style:
+    """A parsed style plus the facts the workaround rules need."""
+
+    style: Any
+    numbered: bool
+    range_delimiter: str
+    strip_suffix_periods: bool
+    et_al_min: int
+    et_al_use_first: int
+
+
+# --- styles ---------------------------------------------------------------------------------
+
+
+def resolve_style(style: str) -> Path:
+    """The CSL file for a style name (ama, apa, vancouver) or a path to a `.csl` file."""
+    if style in STYLES:
+        return STYLES_DIR / STYLES[style]
+    path = Path(style).expanduser()
+    if style.lower().endswith(".csl") or path.parent != Path("."):
+        if not path.is_file():
+            raise RefdbError(f"{style}: no such CSL style file")
+        return path.resolve()
+    names = ", ".join(STYLES)
+    raise RefdbError(f"unknown style {style!r} (use {names}, or a path to a .csl file)")
+
+
+@functools.lru_cache(maxsize=16)
+def _load_style(path: Path) -> _Style:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            style = CitationStylesStyle(str(path), validate=False)
+    except (etree.XMLSyntaxError, OSError, ValueError) as exc:
+        raise RefdbError(f"{path}: not a readable CSL style ({exc})") from None
+    root = style.root
+    bibliography = root.find("cs:bibliography", _NS)
+    if bibliography is None:
+        raise RefdbError(f"{path}: the CSL style has no bibliography")
+    apply_locale_date_delimiters(root)
+    align_second_field(bibliography)
+    # Terms need a formatter to render; plain text is what the rules compare with.
+    CitationStylesBibliography(style, CiteProcJSON([]), formatter.plain)
+    term = root.get_term("page-range-delimiter")
+    range_delimiter = str(term.single) if term is not None else "\u2013"
+    initialize_with = bibliography.get("initialize-with", root.get("initialize-with"))
+    return _Style(
+        style=style,
+        numbered=bool(
+            bibliography.xpath(".//cs:text[@variable='citation-number']", namespaces=_NS)
+        ),
+        range_delimiter=range_delimiter,
+        strip_suffix_periods=initialize_with is not None and "." not in initialize_with,
+        et_al_min=int(bibliography.get("et-al-min", root.get("et-al-min", "0"))),
+        et_al_use_first=int(bibliography.get("et-al-use-first", root.get("et-al-use-first", "1"))),
+    )
+
+
+def apply_locale_date_delimiters(root: Any) -> None:
+    """Give each localized date call the `delimiter` of the locale's date format.
+
+    citeproc-py gap: for ``<date form="text" variable="issued"/>`` it joins the locale's date
+    parts with the delimiter of the calling element (none) instead of the locale date's own, so
+    NLM's ``<date delimiter=" " form="text">`` prints "2015Jan" where citeproc-js prints
+    "2015 Jan". CSL does not let the calling element set a delimiter, so copying the locale's one
+    onto it changes nothing else.
+    """
+    for date in root.iter(f"{{{_CSL_NS}}}date"):
+        form = date.get("form")
+        if form is None or date.get("delimiter") is not None or date.is_locale_date():
+            continue
+        localized = root.get_date(form)
+        if localized is not None and localized.get("delimiter") is not None:
+            date.set("delimiter", localized.get("delimiter"))
+
+
+def align_second_field(bibliography: Any) -> None:
+    """Mark the first field of a ``second-field-align`` bibliography so it can be split off.
+
+    citeproc-py gap: it ignores ``second-field-align`` and prints the first field (the entry
+    number) glued to the rest ("1.Douglas"). citeproc-js prints the two as separate blocks, a
+    space apart in plain text ("1. Douglas"). The mark lets `Entry` keep the field as its label.
+    """
+    if not bibliography.get("second-field-align"):
+        return
+    layout = bibliography.find("cs:layout", _NS)
+    first = layout[0] if layout is not None and len(layout) else None
+    if first is not None:
+        first.set("suffix", first.get("suffix", "") + _FIELD_MARK)
+
+
+# --- item preparation (the per-field rules) -------------------------------------------------
+
+
+def typographic_quotes(text: str) -> str:
+    """Straight quotes to typographic ones, as citeproc-js does in every text field.
+
+    citeproc-py gap: it prints field text as given. citeproc-js (its flip-flopper, following
+    the CSL spec on quotes) prints a paired ``'...'`` or ``"..."`` as the locale's quotes
+    (‘...’, “...”) and any other straight ``'`` as the apostrophe ’ ("O'Neill" -> "O’Neill",
+    "ETFA '09" -> "ETFA ’09"). Markup tags are left alone; fields that are identifiers (DOI, URL)
+    never reach this function.
+    """
+    parts = re.split(r"(<[^>]*>)", text)
+    for n in range(0, len(parts), 2):
+        part = parts[n]
+        part = re.sub(r'(?<![\w"])"(?=\S)(.+?)(?<=\S)"(?!\w)', "\u201c\\1\u201d", part)
+        part = re.sub(r"(?<![\w'])'(?=\S)(.+?)(?<=\S)'(?!\w)", "\u2018\\1\u2019", part)
+        parts[n] = part.replace("'", "\u2019")
+    return "".join(parts)
+
+
+def number_range_delimiter(value: str, delimiter: str) -> str:
+    """A numeric range in an issue or volume joined with the style's range delimiter.
+
+    citeproc-py gap: it prints ``issue`` and ``volume`` as given ("147(1-3)"), while citeproc-js
+    joins a numeric range with the locale's ``page-range-delimiter`` term: an en dash in APA and
+    NLM ("147(1–3)"), a hyphen in AMA, which redefines the term.
+    """
+    return re.sub(r"(?<=\d)\s*[-\u2013]+\s*(?=[A-Za-z]*\d)", delimiter, value)
+
+
+def suffix_without_periods(suffix: str) -> str:
+    """A name suffix without its periods ("Jr." -> "Jr"), for styles initializing without them.
+
+    citeproc-py gap: it prints the suffix as given. citeproc-js passes the suffix through the
+    style's ``initialize-with``, so a style whose initials carry no period (AMA, NLM:
+    ``initialize-with=""``) prints "Jr"; APA (``". "``) keeps "Jr.".
+    """
+    return suffix.replace(".", "")
+
+
+def protect_inline_markup(text: str) -> str:
+    """Balanced safe tags (<i>, <b>, <sup>, <sub>, <u>) to placeholders; other markup stays text.
+
+    citeproc-py's HTML formatter escapes all field text, so PubMed's inline markup would show as
+    "&lt;i&gt;"; the placeholders survive escaping and `_restore_markup` turns them back.
+    """
+    previous = None
+    while previous != text:
+        previous = text
+        text = _SAFE_PAIR.sub(
+            lambda m: _OPEN_MARK[m.group(1).lower()] + m.group(2) + _CLOSE_MARK[m.group(1).lower()],
+            text,
+        )
+    return text
+
+
+_NOCASE = re.compile(r'(<span class="nocase">.*?</span>)', re.IGNORECASE | re.DOTALL)
+
+
+def escape_field(text: str) -> str:
+    """Field text HTML-escaped, except the placeholders and CSL's ``nocase`` spans.
+
+    citeproc-py's HTML formatter escapes only its own affixes and terms, not field values, so a
+    title with "<script>" or "&" would pass into the HTML raw. Escaping before rendering keeps
+    every field inert; plain text and markdown are read back from this HTML.
+    """
+    parts = _NOCASE.split(text)
+    for n in range(0, len(parts), 2):
+        parts[n] = html.escape(parts[n], quote=False)
+    for n in range(1, len(parts), 2):
+        inner = parts[n][len('<span class="nocase">') : -len("</span>")]
+        parts[n] = f'<span class="nocase">{html.escape(inner, quote=False)}</span>'
+    return "".join(parts)
+
+
+def _clean_text(text: str) -> str:
+    return escape_field(protect_inline_markup(typographic_quotes(text)))
+
+
+def _prepare_item(ref: Reference, item_id: str, style: _Style) -> dict[str, Any]:
+    item = to_csl(ref, with_custom=False)
+    item["id"] = item_id
+    for name, value in list(item.items()):
+        if not isinstance(value, str) or name in ("id", "type", "language"):
+            continue
+        if name in _IDENTIFIER_FIELDS:
+            item[name] = html.escape(value, quote=False)
+        elif name in _RANGE_FIELDS:
+            item[name] = escape_field(number_range_delimiter(value, style.range_delimiter))
+        else:
+            item[name] = _clean_text(value)
+    for field in _NAME_FIELDS:
+        names = item.get(field)
+        if not names:
+            continue
+        for person in names:
+            for part in ("family", "given", "literal"):
+                if part in person:
+                    person[part] = escape_field(typographic_quotes(person[part]))
+            if "suffix" in person:
+                suffix = person["suffix"]
+                if style.strip_suffix_periods:
+                    suffix = suffix_without_periods(suffix)
+                person["suffix"] = escape_field(suffix)
+    if not ref.authors_complete and item.get("author"):
+        item["author"].append({"literal": "et al."})
+    return item
+
+
+@contextmanager
+def incomplete_authors(style: _Style, known: int) -> Iterator[None]:
+    """Render the next entry with its author list truncated to `known` names plus "et al.".
+
+    The entry carries one placeholder author after the `known` ones; the style's own et-al
+    machinery then prints its "et al." term with its own delimiter, so AMA and NLM give
+    "Newport DJ, Carpenter LL, McDonald WM, et al." and APA gives "Newport, D. J., Carpenter,
+    L. L., McDonald, W. M., et al." (no "&": the list is open-ended, so there is no last name).
+    When the style would truncate the list anyway, its own limits stay; APA's "… last author"
+    form is turned off, since the last author is unknown.
+    """
+    bibliography = style.style.root.find("cs:bibliography", _NS)
+    names = ("et-al-min", "et-al-use-first", "et-al-use-last")
+    saved = {name: bibliography.get(name) for name in names}
+    if style.et_al_min and known + 1 >= style.et_al_min:
+        minimum, use_first = style.et_al_min, style.et_al_use_first
+    else:
+        minimum, use_first = known + 1, known
+    bibliography.set("et-al-min", str(minimum))
+    bibliography.set("et-al-use-first", str(use_first))
+    bibliography.set("et-al-use-last", "false")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                del bibliography.attrib[name]
+            else:
+                bibliography.set(name, value)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
+    """Render references in the style's own order (APA sorted by author; AMA, NLM as given)."""
+    parsed = _load_style(resolve_style(style))
+    ids = [f"item-{n}" for n in range(len(refs))]
+    by_id = dict(zip(ids, refs, strict=True))
+    items = [_prepare_item(ref, item_id, parsed) for item_id, ref in by_id.items()]
+    entries: list[Entry] = []
+    with _RENDER_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bibliography = CitationStylesBibliography(parsed.style, CiteProcJSON(items), formatter.html)
+        for item_id in ids:
+            bibliography.register(Citation([CitationItem(item_id)]))
+        bibliography.sort()
+        for position, item in enumerate(bibliography.items, start=1):
+            ref = by_id[item.key]
+            if ref.authors_complete or not ref.authors:
+                rendered = parsed.style.render_bibliography([item])
+            else:
+                with incomplete_authors(parsed, len(ref.authors)):
+                    rendered = parsed.style.render_bibliography([item])
+            label, _, body = str(rendered[0]).rpartition(_FIELD_MARK)
+            entries.append(
+                Entry(
+                    reference=ref,
+                    number=position if parsed.numbered else None,
+                    label=html_to_text(label).strip(),
+                    body_html=_restore_markup(body.strip()),
+                )
+            )
+    return entries
+
+
+def format_bibliography(refs: Sequence[Reference], style: str, fmt: Format = "text") -> str:
+    """The references as a bibliography: one line per entry (text), a list (markdown, html)."""
+    entries = format_entries(refs, style)
+    if fmt == "text":
+        return "".join(f"{entry.text}\n" for entry in entries)
+    if fmt == "markdown":
+        return "".join(f"{markdown_item(entry)}\n" for entry in entries)
+    if fmt == "html":
+        items = [entry.body_html if entry.ordinal_label else entry.html for entry in entries]
+        return html_list(entries, items)
+    raise RefdbError(f"unknown format {fmt!r} (use text, markdown or html)")
+
+
+def markdown_item(entry: Entry, extra: str = "") -> str:
+    """One entry as a markdown list item: numbered for numbered styles, a bullet otherwise."""
+    if entry.ordinal_label:
+        return f"{entry.number}. {entry.body_markdown}{extra}"
+    label = f"{markdown_escape(entry.label)} " if entry.label else ""
+    return f"- {label}{entry.body_markdown}{extra}"
+
+
+def html_list(entries: Sequence[Entry], items: Sequence[str]) -> str:
+    """An `<ol>` (numbered styles) or `<ul>` of already-escaped list item contents."""
+    tag = "ol" if entries and all(entry.ordinal_label for entry in entries) else "ul"
+    lines = [f'<{tag} class="csl-bib-body">']
+    lines += [f"  <li>{item}</li>" for item in items]
+    lines.append(f"</{tag}>")
+    return "\n".join(lines) + "\n"
+
+
+# --- output conversions ---------------------------------------------------------------------
+
+
+def _restore_markup(fragment: str) -> str:
+    for mark, tag in _MARK_TO_TAG.items():
+        fragment = fragment.replace(mark, tag)
+    return fragment
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>&~|#])")
+
+
+def markdown_escape(text: str) -> str:
+    """Backslash-escape characters that markdown would read as markup."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+class _Converter(HTMLParser):
+    """Walks an entry's HTML fragment (citeproc-py's tags and the safe inline tags)."""
+
+    _MARKDOWN = {"i": "*", "em": "*", "b": "**", "strong": "**"}
+    _INLINE_HTML = ("sup", "sub", "u")
+
+    def __init__(self, markdown: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.markdown = markdown
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, closing=False)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._tag(tag, closing=True)
+
+    def _tag(self, tag: str, *, closing: bool) -> None:
+        if not self.markdown:
+            return
+        if tag in self._MARKDOWN:
+            self.out.append(self._MARKDOWN[tag])
+        elif tag in self._INLINE_HTML:
+            self.out.append(f"</{tag}>" if closing else f"<{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(markdown_escape(data) if self.markdown else data)
+
+
+def html_to_text(fragment: str) -> str:
+    """An entry's HTML fragment as plain text: tags dropped, entities decoded."""
+    converter = _Converter(markdown=False)
+    converter.feed(fragment)
+    converter.close()
+    return "".join(converter.out)
+
+
+def html_to_markdown(fragment: str) -> str:
+    """An entry's HTML fragment as inline markdown, all text escaped."""
+    converter = _Converter(markdown=True)
+    converter.feed(fragment)
+    converter.close()
+    return "".join(converter.out)

@@ -1,0 +1,296 @@
+"""BibTeX and BibLaTeX files (`.bib`) to References, through bibtexparser 2.
+
+The middleware stack is chosen on purpose. Names are split (SeparateCoAuthors, then
+SplitNameParts) while their braces are still there, so that `{International Association for
+the Study of Pain}` stays one collective author; bibtexparser's LatexDecodingMiddleware is
+not used, because it would strip those braces first. Each value is then decoded from LaTeX
+to Unicode here, with pylatexenc, field by field: titles and names are decoded, identifiers
+(DOI, URL, PMID) only lose their escaping backslashes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+from bibtexparser import middlewares as mw
+from bibtexparser.model import (
+    Block,
+    DuplicateBlockKeyBlock,
+    Entry,
+    MiddlewareErrorBlock,
+    ParsingFailedBlock,
+)
+from bibtexparser.middlewares.names import NameParts
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+from refdb.errors import RefdbError
+from refdb.records import Author, Reference, initials_of, normalise_doi, normalise_pmcid
+from refdb.sources.textfile import read_text, stamp_provenance
+
+ENTRY_TYPES = {
+    "article": "article-journal",
+    "book": "book",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "techreport": "report",
+    "report": "report",
+    "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    "unpublished": "manuscript",
+    "booklet": "pamphlet",
+    "dataset": "dataset",
+    "software": "software",
+}
+"""BibTeX/BibLaTeX entry types and their CSL types; any other type becomes 'document'."""
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+_NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
+_YEAR = re.compile(r"\d{4}")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:/.*)?")
+_PMID = re.compile(r"\d{1,9}")
+_IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
+
+
+def _decoder() -> LatexNodes2Text:
+    context = get_default_latex_context_db()
+    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does.
+    context.add_context_category(
+        "refdb", prepend=True, macros=[MacroTextSpec("url", simplify_repl="%s")]
+    )
+    return LatexNodes2Text(latex_context=context, math_mode="text")
+
+
+_LATEX = _decoder()
+
+
+def _parse_stack() -> list[Any]:
+    return [
+        mw.ResolveStringReferencesMiddleware(allow_inplace_modification=True),
+        mw.RemoveEnclosingMiddleware(allow_inplace_modification=True),
+        mw.SeparateCoAuthors(allow_inplace_modification=True),
+        mw.SplitNameParts(allow_inplace_modification=True),
+        mw.MonthIntMiddleware(allow_inplace_modification=True),
+    ]
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Keep the parsers' own log lines off stderr: errors are reported as one RefdbError."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def latex_to_unicode(value: str) -> str:
+    """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
+    with _quiet("pylatexenc"):
+        text = _LATEX.latex_to_text(value)
+    return " ".join(text.split())
+
+
+class _EntryError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _block_key(block: Block) -> str:
+    match = _NO_BLOCKS.match(block.raw or "")
+    return match.group(2) if match else "?"
+
+
+def _failure_message(block: Block) -> str:
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return f"entry '{block.key}': duplicate entry key"
+    if isinstance(block, MiddlewareErrorBlock):
+        inner = block.ignore_error_block
+        key = getattr(inner, "key", None) or _block_key(block)
+        return f"entry '{key}': {block.error}"
+    error = getattr(block, "error", None)
+    detail = str(error).splitlines()[0] if error else "cannot be parsed"
+    if isinstance(block, ParsingFailedBlock):
+        detail = detail.split(" due to ")[-1] if " due to " in detail else detail
+    return f"entry '{_block_key(block)}': {detail.rstrip('.:')}"
+
+
+def _is_braced_whole(text: str) -> bool:
+    """True for `{...}` where the first brace closes at the very end."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return True
+
+
+def _authors(names: Any) -> tuple[list[Author], bool]:
+    authors: list[Author] = []
+    complete = True
+    for name in names if isinstance(names, list) else []:
+        if not isinstance(name, NameParts):
+            continue
+        if not (name.first or name.von or name.jr) and len(name.last) == 1:
+            only = name.last[0]
+            if only.strip().lower() == "others":
+                complete = False
+                continue
+            if _is_braced_whole(only) and " " in only.strip():
+                authors.append(Author(literal=latex_to_unicode(only[1:-1])))
+                continue
+        family = latex_to_unicode(" ".join(name.von + name.last))
+        given = latex_to_unicode(" ".join(name.first)) or None
+        suffix = latex_to_unicode(" ".join(name.jr)) or None
+        authors.append(
+            Author(
+                family=family or None,
+                given=given,
+                suffix=suffix,
+                initials=initials_of(given) if given else None,
+            )
+        )
+    return authors, complete
+
+
+def _identifier(value: str) -> str:
+    value = value.strip()
+    match = re.fullmatch(r"\\url\{(.*)\}", value)
+    if match:
+        value = match.group(1)
+    return _IDENTIFIER_ESCAPE.sub(r"\1", value).strip()
+
+
+def _month(value: Any, line: int) -> int:
+    if isinstance(value, int):
+        return value
+    text = latex_to_unicode(str(value)).strip().rstrip(".").lower()
+    if text[:3] in MONTHS and len(text) >= 3:
+        return MONTHS.index(text[:3]) + 1
+    raise _EntryError(line, f"month '{value}' is not a month")
+
+
+def _entry_to_reference(entry: Entry) -> Reference:
+    fields = {f.key.lower(): f for f in entry.fields}
+
+    def text(*names: str) -> tuple[str | None, int]:
+        for name in names:
+            found = fields.get(name)
+            if found is not None and str(found.value).strip():
+                return str(found.value), found.start_line + 1
+        return None, entry.start_line + 1
+
+    title, _ = text("title")
+    title = latex_to_unicode(title) if title else ""
+    if not title:
+        raise _EntryError(entry.start_line + 1, "has no title")
+    ref = Reference(title=title, type=ENTRY_TYPES.get(entry.entry_type.lower(), "document"))
+    ref.key = entry.key
+    if "author" in fields:
+        ref.authors, ref.authors_complete = _authors(fields["author"].value)
+
+    container, _ = text("journaltitle", "journal", "booktitle")
+    ref.container_title = latex_to_unicode(container) if container else None
+    short, _ = text("shortjournal")
+    ref.container_title_short = latex_to_unicode(short) if short else None
+    for attr, names in (
+        ("volume", ("volume",)),
+        ("issue", ("number", "issue")),
+        ("publisher", ("publisher",)),
+        ("issn", ("issn",)),
+        ("abstract", ("abstract",)),
+    ):
+        value, _ = text(*names)
+        if value:
+            setattr(ref, attr, latex_to_unicode(value) or None)
+    pages, _ = text("pages")
+    if pages:
+        ref.pages = re.sub(r"\s*(?:-+|–|—|\\textendash\s*)\s*", "-", _identifier(pages))
+
+    date, date_line = text("date")
+    if date:
+        match = _DATE.fullmatch(date.strip())
+        if not match:
+            raise _EntryError(date_line, f"date '{date}' is not a date")
+        ref.year, ref.month, ref.day = (int(g) if g else None for g in match.groups())
+    else:
+        year, year_line = text("year")
+        if year:
+            if not _YEAR.fullmatch(year.strip()):
+                raise _EntryError(year_line, f"year '{year}' is not a year")
+            ref.year = int(year)
+        month = fields.get("month")
+        if month is not None and str(month.value).strip():
+            ref.month = _month(month.value, month.start_line + 1)
+    if ref.month is not None and not 1 <= ref.month <= 12:
+        raise _EntryError(date_line, f"month '{ref.month}' is not a month")
+
+    doi, _ = text("doi")
+    ref.doi = normalise_doi(_identifier(doi)) if doi else None
+    url, _ = text("url")
+    ref.url = _identifier(url) if url else None
+
+    pmid, pmid_line = text("pmid")
+    eprint, eprint_line = text("eprint")
+    eprinttype = (text("eprinttype", "archiveprefix")[0] or "").strip().lower()
+    if not pmid and eprint and eprinttype == "pubmed":
+        pmid, pmid_line = eprint, eprint_line
+    if pmid:
+        pmid = _identifier(pmid)
+        pmid = pmid[5:].strip() if pmid.lower().startswith("pmid:") else pmid
+        if not _PMID.fullmatch(pmid):
+            raise _EntryError(pmid_line, f"pmid '{pmid}' is not a PMID")
+        ref.pmid = pmid
+    pmcid, _ = text("pmcid")
+    if not pmcid and eprint and eprinttype == "pmc":
+        pmcid = eprint
+    ref.pmcid = normalise_pmcid(_identifier(pmcid)) if pmcid else None
+
+    keywords, _ = text("keywords")
+    if keywords:
+        words = (latex_to_unicode(w) for w in re.split(r"[,;]", keywords))
+        ref.keywords = list(dict.fromkeys(w for w in words if w))
+    return ref
+
+
+def parse_bibtex(text: str, *, source: str = "<string>") -> list[Reference]:
+    """Parse BibTeX/BibLaTeX text; the first malformed entry raises RefdbError naming it."""
+    with _quiet("bibtexparser", "pylatexenc"):
+        library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+    failed = sorted(library.failed_blocks, key=lambda b: b.start_line or 0)
+    if failed:
+        block = failed[0]
+        line = (block.start_line or 0) + 1
+        raise RefdbError(f"{source}: line {line}: {_failure_message(block)}")
+    refs: list[Reference] = []
+    for entry in library.entries:
+        try:
+            refs.append(_entry_to_reference(entry))
+        except _EntryError as exc:
+            raise RefdbError(f"{source}: line {exc.line}: entry '{entry.key}': {exc}") from None
+    return refs
+
+
+def read_bibtex(path: Path) -> list[Reference]:
+    """Read a `.bib` file; each field it sets is credited to `bibtex:<file name>`."""
+    refs = parse_bibtex(read_text(path), source=str(path))
+    return stamp_provenance(refs, f"bibtex:{path.name}")

@@ -1,0 +1,212 @@
+"""The operation log: what each command changed, and undo."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from refdb.errors import RefdbError
+from refdb.store.models import Change, Indication, Operation, Study
+from refdb.store.rows import (
+    indication_snapshot,
+    restore_indication,
+    study_from_snapshot,
+    study_snapshot,
+)
+
+Entity = tuple[str, int]
+
+
+def now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def current_user() -> str:
+    """The OS user, for the change log."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers)
+        return "unknown"
+
+
+def snapshot(session: Session, entity: Entity) -> dict[str, Any] | None:
+    """The current state of a study or an indication, as JSON (None when it does not exist)."""
+    kind, entity_id = entity
+    if kind == "study":
+        return study_snapshot(session.get(Study, entity_id))
+    return indication_snapshot(session.get(Indication, entity_id))
+
+
+class Recorder:
+    """Collects the before-state of every row an operation touches, then logs what changed."""
+
+    def __init__(self, session: Session, command: str) -> None:
+        self.session = session
+        self.command = command
+        self._before: dict[Entity, dict[str, Any] | None] = {}
+
+    def touch(self, entity: Entity) -> None:
+        """Call before changing an existing study or indication."""
+        if entity not in self._before:
+            self.session.flush()
+            self._before[entity] = snapshot(self.session, entity)
+
+    def created(self, entity: Entity) -> None:
+        """Call after adding (and flushing) a new study or indication."""
+        self._before.setdefault(entity, None)
+
+    def finish(self, undoes: Operation | None = None) -> Operation | None:
+        """Log the operation with each row's before and after; None when nothing changed."""
+        self.session.flush()
+        changes = []
+        for entity, before in self._before.items():
+            after = snapshot(self.session, entity)
+            if before != after:
+                changes.append(
+                    Change(entity=entity[0], entity_id=entity[1], before=before, after=after)
+                )
+        if not changes:
+            return None
+        operation = Operation(
+            at=now(),
+            user=current_user(),
+            command=self.command,
+            undoes=undoes.id if undoes else None,
+            changes=changes,
+        )
+        self.session.add(operation)
+        self.session.flush()
+        if undoes is not None:
+            undoes.undone_by = operation.id
+        return operation
+
+
+@dataclass
+class OperationInfo:
+    """One line of history."""
+
+    id: int
+    at: datetime
+    user: str
+    command: str
+    changes: int
+    undoes: int | None
+    undone_by: int | None
+
+
+def list_operations(session: Session, limit: int | None = None) -> list[OperationInfo]:
+    """The operations, newest first."""
+    query = select(Operation).order_by(Operation.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [
+        OperationInfo(op.id, op.at, op.user, op.command, len(op.changes), op.undoes, op.undone_by)
+        for op in session.scalars(query)
+    ]
+
+
+def _net_changes(operation: Operation) -> dict[Entity, tuple[Any, Any]]:
+    """Per row: its state before the operation and after it."""
+    net: dict[Entity, tuple[Any, Any]] = {}
+    for change in operation.changes:
+        entity = (change.entity, change.entity_id)
+        before = net[entity][0] if entity in net else change.before
+        net[entity] = (before, change.after)
+    return net
+
+
+def _describe(entity: Entity, state: dict[str, Any] | None) -> str:
+    kind, entity_id = entity
+    if state and kind == "study":
+        return f"study {state['study']['key']}"
+    if state and kind == "indication":
+        return f"indication {state['name']}"
+    return f"{kind} {entity_id}"
+
+
+def _blocker(session: Session, operation: Operation, entity: Entity) -> Operation | None:
+    later = session.scalars(
+        select(Operation)
+        .join(Change, Change.operation_id == Operation.id)
+        .where(
+            Operation.id > operation.id,
+            Operation.undone_by.is_(None),
+            Change.entity == entity[0],
+            Change.entity_id == entity[1],
+        )
+        .order_by(Operation.id.desc())
+    ).first()
+    return later
+
+
+def pick_operation(session: Session, operation_id: int | None) -> Operation:
+    """The operation to undo: the one named, else the newest that is not undone nor an undo."""
+    if operation_id is not None:
+        operation = session.get(Operation, operation_id)
+        if operation is None:
+            raise RefdbError(f"operation {operation_id}: no such operation (see `refdb history`)")
+        if operation.undone_by is not None:
+            raise RefdbError(
+                f"operation {operation_id} was already undone by operation {operation.undone_by}"
+            )
+        return operation
+    operation = session.scalars(
+        select(Operation)
+        .where(Operation.undone_by.is_(None), Operation.undoes.is_(None))
+        .order_by(Operation.id.desc())
+    ).first()
+    if operation is None:
+        raise RefdbError("nothing to undo")
+    return operation
+
+
+def undo(session: Session, operation_id: int | None, command: str) -> Operation:
+    """Reverse an operation, provided nothing later changed the same rows; log it as one."""
+    target = pick_operation(session, operation_id)
+    net = _net_changes(target)
+    for entity, (_before, after) in net.items():
+        if snapshot(session, entity) != after:
+            blocker = _blocker(session, target, entity)
+            who = (
+                f"operation {blocker.id} ({blocker.command}) changed {_describe(entity, after)} later;"
+                f" undo it first"
+                if blocker
+                else f"{_describe(entity, after)} has changed since"
+            )
+            raise RefdbError(f"cannot undo operation {target.id}: {who}")
+    recorder = Recorder(session, command)
+    for entity in net:
+        recorder.touch(entity)
+    # Studies are removed first and put back afterwards, so that identifiers that moved
+    # between studies (a merge) never collide; indications are updated in place so that
+    # the links of studies outside this operation survive.
+    studies = [(e, states) for e, states in net.items() if e[0] == "study"]
+    indications = [(e, states) for e, states in net.items() if e[0] == "indication"]
+    for entity, (before, _after) in indications:
+        if before is not None:
+            restore_indication(session, entity[1], before)
+    session.flush()
+    for entity, _states in studies:
+        current = session.get(Study, entity[1])
+        if current is not None:
+            session.delete(current)
+    session.flush()
+    session.expunge_all()
+    for _entity, (before, _after) in studies:
+        if before is not None:
+            session.add(study_from_snapshot(before))
+    session.flush()
+    for entity, (before, _after) in indications:
+        if before is None:
+            restore_indication(session, entity[1], None)
+    target = session.get(Operation, target.id) or target
+    operation = recorder.finish(undoes=target)
+    if operation is None:
+        raise RefdbError(f"operation {target.id}: nothing left to undo")
+    return operation

@@ -1,0 +1,448 @@
+"""The library: find, add, merge and query studies. Every write is one logged transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from refdb.errors import NotFoundError, RefdbError
+from refdb.records import (
+    BIBLIOGRAPHIC_FIELDS,
+    LIST_FIELDS,
+    IndicationSpec,
+    Reference,
+    base_citation_key,
+    normalise_doi,
+    normalise_title,
+)
+from refdb.store.database import Database
+from refdb.store.history import Recorder, now
+from refdb.store.models import Identifier, Indication, Study, StudyIndication
+from refdb.store.rows import set_authors, set_title, to_reference
+
+IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
+SOURCE_RANK = {"hand": 3, "pubmed": 2}
+"""Which source wins when two disagree: a person's edit, then PubMed, then files and seeds."""
+
+_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_:.\-]+$")
+
+
+def source_rank(source: str | None) -> int:
+    """How much a field's source is trusted (files and seeds 1, PubMed 2, by hand 3)."""
+    if source is None:
+        return 0
+    return SOURCE_RANK.get(source.split(":", 1)[0], 1)
+
+
+@dataclass
+class FieldChange:
+    """One field of one study that an import or enrichment changed, or left alone."""
+
+    field: str
+    old: Any
+    new: Any
+    skipped: str | None = None
+
+
+@dataclass
+class SaveResult:
+    """What happened to one incoming Reference."""
+
+    action: str  # "added", "updated", "unchanged", "skipped"
+    key: str | None
+    title: str
+    changes: list[FieldChange] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class SaveSummary:
+    """The outcome of storing a batch of References."""
+
+    results: list[SaveResult] = field(default_factory=list)
+    operation_id: int | None = None
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        """How many references ended with this action."""
+        return sum(1 for r in self.results if r.action == action)
+
+
+@dataclass
+class IndicationInfo:
+    """An indication with its heading, page order and number of studies."""
+
+    name: str
+    heading: str
+    position: int
+    count: int
+
+
+class _DryRun(Exception):
+    """Raised inside a transaction to roll it back after a dry run computed its summary."""
+
+
+def _study_query() -> Any:
+    return select(Study).options(
+        selectinload(Study.authors),
+        selectinload(Study.identifiers),
+        selectinload(Study.links).selectinload(StudyIndication.indication),
+    )
+
+
+class Library:
+    """A reference library in one database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.close()
+
+    @contextmanager
+    def operation(self, command: str) -> Iterator[tuple[Session, Recorder]]:
+        """One transaction that logs what it changed as one operation."""
+        with self.db.transaction() as session:
+            recorder = Recorder(session, command)
+            yield session, recorder
+            recorder.finish()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def find(self, session: Session, ref: str) -> Study:
+        """A study by citation key (or old key), PMID, DOI or numeric id."""
+        text = ref.strip()
+        study = session.scalars(_study_query().where(Study.key == text)).first()
+        if study is None:
+            doi = normalise_doi(text)
+            pmid = text[5:].strip() if text.lower().startswith("pmid:") else text
+            conditions = [
+                (Identifier.kind == "alias") & (Identifier.value == text),
+                (Identifier.kind == "doi") & (Identifier.value == doi),
+                (Identifier.kind == "pmid") & (Identifier.value == pmid),
+                (Identifier.kind == "pmcid") & (Identifier.value == text.upper()),
+            ]
+            study_id = session.scalars(
+                select(Identifier.study_id).where(or_(*conditions))
+            ).first()
+            if study_id is None and text.isdigit():
+                study_id = int(text) if session.get(Study, int(text)) else None
+            if study_id is not None:
+                study = session.scalars(_study_query().where(Study.id == study_id)).first()
+        if study is None:
+            raise NotFoundError(f"{ref}: no study with this key, PMID, DOI or id")
+        return study
+
+    def get(self, ref: str) -> Reference:
+        """One study as a Reference (REF: key, PMID, DOI or id)."""
+        with self.db.reading() as session:
+            return to_reference(self.find(session, ref))
+
+    def studies(self, indication: str | None = None) -> list[Reference]:
+        """All studies (or one indication's), in page order."""
+        with self.db.reading() as session:
+            if indication is None:
+                rows = session.scalars(_study_query().order_by(Study.id)).all()
+                return [to_reference(s) for s in rows]
+            found = self._indication(session, indication)
+            query = (
+                _study_query()
+                .join(StudyIndication, StudyIndication.study_id == Study.id)
+                .where(StudyIndication.indication_id == found.id)
+                .order_by(StudyIndication.position, Study.id)
+            )
+            return [to_reference(s) for s in session.scalars(query).all()]
+
+    def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
+        """The page's sections in order: each indication's heading and its studies."""
+        groups = []
+        for info in self.indications():
+            if indication is not None and info.name.casefold() != indication.casefold():
+                continue
+            refs = self.studies(info.name)
+            if refs:
+                groups.append((info.heading, refs))
+        if indication is not None and not groups:
+            with self.db.reading() as session:
+                self._indication(session, indication)
+        return groups
+
+    def indications(self) -> list[IndicationInfo]:
+        """The indications in page order, with how many studies each holds."""
+        with self.db.reading() as session:
+            counts = (
+                select(StudyIndication.indication_id, func.count().label("n"))
+                .group_by(StudyIndication.indication_id)
+                .subquery()
+            )
+            rows = session.execute(
+                select(Indication, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.indication_id == Indication.id)
+                .order_by(Indication.position, Indication.name)
+            ).all()
+            return [IndicationInfo(i.name, i.heading, i.position, int(n)) for i, n in rows]
+
+    def _indication(self, session: Session, name: str) -> Indication:
+        found = session.scalars(
+            select(Indication).where(func.lower(Indication.name) == name.casefold())
+        ).first()
+        if found is None:
+            raise NotFoundError(f"indication {name!r}: no such indication (see `refdb indications`)")
+        return found
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def ensure_indication(
+        self, session: Session, recorder: Recorder, spec: IndicationSpec
+    ) -> Indication:
+        """The indication of this name, created (at the end of the page) when new."""
+        found = session.scalars(
+            select(Indication).where(func.lower(Indication.name) == spec.name.casefold())
+        ).first()
+        if found is not None:
+            return found
+        if not spec.name.strip():
+            raise RefdbError("an indication needs a name")
+        position = spec.position
+        if position is None:
+            position = (session.scalar(select(func.max(Indication.position))) or 0) + 1
+        indication = Indication(name=spec.name.strip(), heading=spec.heading, position=position)
+        session.add(indication)
+        session.flush()
+        recorder.created(("indication", indication.id))
+        return indication
+
+    def link(self, session: Session, recorder: Recorder, study: Study, indication: Indication) -> bool:
+        """File a study under an indication, at the end of its list; False if already there."""
+        if any(link.indication_id == indication.id for link in study.links):
+            return False
+        recorder.touch(("study", study.id))
+        position = session.scalar(
+            select(func.max(StudyIndication.position)).where(
+                StudyIndication.indication_id == indication.id
+            )
+        )
+        study.links.append(
+            StudyIndication(indication=indication, position=(position or 0) + 1)
+        )
+        return True
+
+    def match(self, session: Session, ref: Reference) -> Study | None:
+        """The stored study this Reference is: same PMID, else DOI, else title and year."""
+        for kind in ("pmid", "doi"):
+            value = getattr(ref, kind)
+            if value:
+                study_id = session.scalars(
+                    select(Identifier.study_id).where(
+                        Identifier.kind == kind, Identifier.value == value
+                    )
+                ).first()
+                if study_id is not None:
+                    return session.get(Study, study_id)
+        candidates = session.scalars(
+            select(Study).where(
+                Study.title_norm == normalise_title(ref.title),
+                Study.year == ref.year if ref.year is not None else Study.year.is_(None),
+            )
+        ).all()
+        for candidate in candidates:
+            # A title match is the same study only when no identifier contradicts it.
+            ids = {i.kind: i.value for i in candidate.identifiers}
+            if all(not getattr(ref, k) or ids.get(k) in (None, getattr(ref, k)) for k in ("pmid", "doi")):
+                return candidate
+        return None
+
+    def new_key(self, session: Session, ref: Reference) -> str:
+        """A citation key no study holds: the requested one, else familyYEARfirstword(+a, b...)."""
+        taken = set(session.scalars(select(Study.key))) | set(
+            session.scalars(select(Identifier.value).where(Identifier.kind == "alias"))
+        )
+        if ref.key and _KEY_SHAPE.match(ref.key) and ref.key not in taken:
+            return ref.key
+        base = base_citation_key(ref)
+        if base not in taken:
+            return base
+        for suffix in "abcdefghijklmnopqrstuvwxyz":
+            if base + suffix not in taken:
+                return base + suffix
+        number = 2
+        while f"{base}{number}" in taken:
+            number += 1
+        return f"{base}{number}"
+
+    def _set_identifier(
+        self, session: Session, study: Study, kind: str, value: str | None
+    ) -> str | None:
+        """Set or clear an identifier; returns why it was refused, or None."""
+        current = next((i for i in study.identifiers if i.kind == kind), None)
+        if value is None:
+            if current is not None:
+                study.identifiers.remove(current)
+            return None
+        owner = session.scalars(
+            select(Study.key)
+            .join(Identifier, Identifier.study_id == Study.id)
+            .where(Identifier.kind == kind, Identifier.value == value, Study.id != study.id)
+        ).first()
+        if owner is not None:
+            return f"{kind} {value} belongs to {owner}"
+        if current is None:
+            study.identifiers.append(Identifier(kind=kind, value=value))
+        else:
+            current.value = value
+        return None
+
+    def apply(
+        self,
+        session: Session,
+        study: Study,
+        ref: Reference,
+        source: str,
+        *,
+        force: bool = False,
+        fields_only: Iterable[str] | None = None,
+    ) -> list[FieldChange]:
+        """Copy a Reference's fields onto a study, field by field, by source trust.
+
+        A field set by hand is never overwritten by another source unless `force`; a more
+        trusted source is not overwritten by a less trusted one. Empty incoming values never
+        erase anything.
+        """
+        current = to_reference(study) if study.id is not None else Reference(title="")
+        provenance: dict[str, Any] = dict(study.provenance or {})
+        stamp = now().isoformat(timespec="seconds")
+        wanted = set(fields_only) if fields_only is not None else None
+        changes: list[FieldChange] = []
+        names = ("authors", *BIBLIOGRAPHIC_FIELDS, *LIST_FIELDS, "status", "status_note", "page_title")
+        for name in names:
+            if wanted is not None and name not in wanted:
+                continue
+            new = getattr(ref, name)
+            old = getattr(current, name)
+            if new in (None, "", []) or new == old:
+                continue
+            old_source = (provenance.get(name) or {}).get("source")
+            if old not in (None, "", []) and not force:
+                if old_source == "hand" and source != "hand":
+                    changes.append(FieldChange(name, old, new, skipped="edited by hand"))
+                    continue
+                if source_rank(old_source) > source_rank(source):
+                    changes.append(FieldChange(name, old, new, skipped=f"kept {old_source} value"))
+                    continue
+            if name in IDENTIFIER_FIELDS:
+                refused = self._set_identifier(session, study, name, new)
+                if refused:
+                    changes.append(FieldChange(name, old, new, skipped=refused))
+                    continue
+            elif name == "authors":
+                set_authors(study, list(new))
+                study.authors_complete = ref.authors_complete
+            elif name == "title":
+                set_title(study, new)
+            else:
+                setattr(study, name, list(new) if isinstance(new, list) else new)
+            provenance[name] = {"source": source, "at": stamp}
+            changes.append(FieldChange(name, old, new))
+        if ref.notices:
+            known = {(n.kind, n.pmid, n.citation) for n in current.notices}
+            added = [n for n in ref.notices if (n.kind, n.pmid, n.citation) not in known]
+            if added:
+                study.notices = [*(study.notices or []), *(vars(n) for n in added)]
+                changes.append(FieldChange("notices", current.notices, current.notices + added))
+        if changes and any(c.skipped is None for c in changes):
+            study.provenance = provenance
+            study.updated_at = now()
+        return changes
+
+    def save_one(
+        self,
+        session: Session,
+        recorder: Recorder,
+        ref: Reference,
+        *,
+        source: str,
+        indications: Sequence[str] = (),
+        force: bool = False,
+    ) -> SaveResult:
+        """Add a Reference, or merge it into the study it already is; file it under indications."""
+        study = self.match(session, ref)
+        if study is None:
+            study = Study(
+                key=self.new_key(session, ref),
+                type=ref.type,
+                authors_complete=ref.authors_complete,
+                publication_types=[],
+                mesh_terms=[],
+                keywords=[],
+                notices=[],
+                provenance={},
+                created_at=now(),
+                updated_at=now(),
+            )
+            set_title(study, ref.title)
+            session.add(study)
+            session.flush()
+            recorder.created(("study", study.id))
+            changes = self.apply(session, study, ref, source, force=force)
+            action = "added"
+        else:
+            recorder.touch(("study", study.id))
+            changes = self.apply(session, study, ref, source, force=force)
+            action = "updated" if any(c.skipped is None for c in changes) else "unchanged"
+        known_names = {i.name.casefold(): i for i in session.scalars(select(Indication))}
+        wanted = list(indications) + list(ref.indications)
+        wanted += [k for k in ref.keywords if k.casefold() in known_names]
+        linked = False
+        for name in dict.fromkeys(w.strip() for w in wanted if w.strip()):
+            indication = self.ensure_indication(
+                session, recorder, IndicationSpec(name=name, heading=f"For {name}")
+            )
+            linked = self.link(session, recorder, study, indication) or linked
+        if linked and action == "unchanged":
+            action = "updated"
+        session.flush()
+        return SaveResult(action, study.key, study.title, changes)
+
+    def save(
+        self,
+        refs: Sequence[Reference],
+        *,
+        source: str,
+        command: str,
+        indications: Sequence[str] = (),
+        dry_run: bool = False,
+        force: bool = False,
+        specs: Sequence[IndicationSpec] = (),
+    ) -> SaveSummary:
+        """Store a batch of References in one transaction (all or nothing)."""
+        summary = SaveSummary(dry_run=dry_run)
+        try:
+            with self.db.transaction() as session:
+                recorder = Recorder(session, command)
+                for spec in specs:
+                    self.ensure_indication(session, recorder, spec)
+                for ref in refs:
+                    summary.results.append(
+                        self.save_one(
+                            session,
+                            recorder,
+                            ref,
+                            source=source,
+                            indications=indications,
+                            force=force,
+                        )
+                    )
+                if dry_run:
+                    raise _DryRun
+                operation = recorder.finish()
+                summary.operation_id = operation.id if operation else None
+        except _DryRun:
+            pass
+        return summary
