@@ -9,7 +9,7 @@ is loaded) or to a CSL item's fields before rendering, never to the rendered tex
   and joined with a space ("1. Douglas").
 - `apply_locale_date_delimiters`: citeproc-py drops a localized date's ``delimiter`` ("2015Jan").
 - `typographic_quotes`: citeproc-py keeps straight quotes where citeproc-js prints typographic
-  ones ("O'Neill" -> "O’Neill").
+  ones ("O'Neill" with U+2019 for the apostrophe).
 - `number_range_delimiter`: citeproc-py leaves the hyphen in an issue range ("147(1-3)").
 - `suffix_without_periods`: citeproc-py keeps "Jr." where a style that initializes without periods
   prints "Jr".
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from citeproc import (
     Citation,
@@ -42,7 +42,6 @@ from citeproc import (
     formatter,
 )
 from citeproc.source.json import CiteProcJSON
-from lxml import etree
 
 from refdb.errors import RefdbError
 from refdb.records import Reference, to_csl
@@ -156,7 +155,7 @@ def _load_style(path: Path) -> _Style:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             style = CitationStylesStyle(str(path), validate=False)
-    except (etree.XMLSyntaxError, OSError, ValueError) as exc:
+    except (SyntaxError, OSError, ValueError) as exc:  # lxml errors are SyntaxErrors
         raise RefdbError(f"{path}: not a readable CSL style ({exc})") from None
     root = style.root
     bibliography = root.find("cs:bibliography", _NS)
@@ -221,10 +220,10 @@ def typographic_quotes(text: str) -> str:
     """Straight quotes to typographic ones, as citeproc-js does in every text field.
 
     citeproc-py gap: it prints field text as given. citeproc-js (its flip-flopper, following
-    the CSL spec on quotes) prints a paired ``'...'`` or ``"..."`` as the locale's quotes
-    (‘...’, “...”) and any other straight ``'`` as the apostrophe ’ ("O'Neill" -> "O’Neill",
-    "ETFA '09" -> "ETFA ’09"). Markup tags are left alone; fields that are identifiers (DOI, URL)
-    never reach this function.
+    the CSL spec on quotes) prints a paired ``'...'`` or ``"..."`` as the locale's inner and
+    outer quotes (U+2018/U+2019, U+201C/U+201D) and any other straight ``'`` as the apostrophe
+    U+2019 (in "O'Neill", "ETFA '09"). Markup tags are left alone; fields that are identifiers
+    (DOI, URL) never reach this function.
     """
     parts = re.split(r"(<[^>]*>)", text)
     for n in range(0, len(parts), 2):
@@ -240,7 +239,7 @@ def number_range_delimiter(value: str, delimiter: str) -> str:
 
     citeproc-py gap: it prints ``issue`` and ``volume`` as given ("147(1-3)"), while citeproc-js
     joins a numeric range with the locale's ``page-range-delimiter`` term: an en dash in APA and
-    NLM ("147(1–3)"), a hyphen in AMA, which redefines the term.
+    NLM ("147(1" EN DASH "3)"), a hyphen in AMA, which redefines the term.
     """
     return re.sub(r"(?<=\d)\s*[-\u2013]+\s*(?=[A-Za-z]*\d)", delimiter, value)
 
@@ -440,7 +439,7 @@ def markdown_escape(text: str) -> str:
 class _Converter(HTMLParser):
     """Walks an entry's HTML fragment (citeproc-py's tags and the safe inline tags)."""
 
-    _MARKDOWN = {"i": "*", "em": "*", "b": "**", "strong": "**"}
+    _MARKDOWN: ClassVar[dict[str, str]] = {"i": "*", "em": "*", "b": "**", "strong": "**"}
     _INLINE_HTML = ("sup", "sub", "u")
 
     def __init__(self, markdown: bool) -> None:
