@@ -43,7 +43,9 @@ NOTICE_TYPES = frozenset(
 )
 
 _GLUED = re.compile(r"\b([a-z]{2,})([A-Z][a-z]{2,})\b")
-_LOOSE_STOPWORDS = frozenset("a an the of on in for and to with at by from is are as its or".split())
+_LOOSE_STOPWORDS = frozenset(
+    "a an the of on in for and to with at by from is are as its or".split()
+)
 
 
 @dataclass
