@@ -1,0 +1,149 @@
+"""Seeding the clinic's list and reading it back, through the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, RunCli, dump
+
+PAGE_ORDER = [
+    ("CRPS", ["Douglas", "Birklein", "Wertli", "Schilder", "Schwartzman"]),
+    ("Depression", ["Hu", "Tundo", "Newport", "Yang"]),
+]
+
+
+def test_seed_loads_nine_studies_under_two_indications(cli: RunCli) -> None:
+    result = cli("seed")
+    assert result.exit_code == 0, result.output
+    assert "9 added" in result.stderr
+    listing = json.loads(cli("list", "--json").stdout)
+    assert len(listing) == 9
+    for indication, authors in PAGE_ORDER:
+        studies = json.loads(cli("list", "--indication", indication, "--json").stdout)
+        assert [s["authors"][0]["family"] for s in studies] == authors
+    indications = json.loads(cli("indications", "--json").stdout)
+    assert [(i["name"], i["heading"], i["count"]) for i in indications] == [
+        ("CRPS", "For CRPS/RSD", 5),
+        ("Depression", "For Depression", 4),
+    ]
+
+
+def test_seeding_twice_changes_nothing(cli: RunCli, db_url: str) -> None:
+    assert cli("seed").exit_code == 0
+    before = dump(db_url)
+    again = cli("seed")
+    assert again.exit_code == 0
+    assert "0 added, 0 updated, 9 unchanged" in again.stderr
+    assert dump(db_url) == before
+
+
+def test_seeds_hold_only_verified_identifiers(cli: RunCli) -> None:
+    """Guessed PMIDs (the metadata's unverified_guess) never reach the library."""
+    cli("seed")
+    metadata = json.loads((REPO.parent / "shared" / "seed-metadata.json").read_text())
+    stored = {s["title"]: s for s in json.loads(cli("list", "--json").stdout)}
+    for study in metadata["studies"]:
+        record = stored[study["title"]]
+        assert record["pmid"] == study["pmid"]
+        assert record["doi"] == study["doi"]
+        assert record["volume"] == study["volume"]
+        assert record["authors_complete"] == study["authors_complete"]
+        assert record["page_title"] == study["page_title"]
+
+
+def test_show_finds_a_study_by_key_pmid_doi_and_id(cli: RunCli) -> None:
+    cli("seed")
+    by_key = json.loads(cli("show", "schwartzman2009outpatient", "--json").stdout)
+    assert by_key["pmid"] == "19783371"
+    for ref in ("19783371", "PMID:19783371", "10.1016/J.PAIN.2009.08.015",
+                "https://doi.org/10.1016/j.pain.2009.08.015", str(by_key["id"])):
+        assert json.loads(cli("show", ref, "--json").stdout)["key"] == by_key["key"]
+    text = cli("show", "19783371").stdout
+    assert "Schwartzman RJ, Alexander GM" in text
+    assert "10.1016/j.pain.2009.08.015" in text
+
+
+def test_unknown_ref_exits_1_with_one_line(cli: RunCli) -> None:
+    cli("seed")
+    result = cli("show", "nosuchkey2020")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0
+    assert "nosuchkey2020" in result.stderr
+
+
+def test_missing_database_folder_is_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from refdb.cli import app
+
+    missing = tmp_path / "no" / "such" / "folder" / "refdb.sqlite"
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{missing}", "list"])
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_database_folder_is_refused(tmp_path: Path, cli: RunCli) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    from typer.testing import CliRunner
+
+    from refdb.cli import app
+
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{locked / 'x.sqlite'}", "list"])
+    assert result.exit_code == 1
+    assert "not writable" in result.stderr
+
+
+def test_a_bad_url_is_one_line(cli: RunCli) -> None:
+    from typer.testing import CliRunner
+
+    from refdb.cli import app
+
+    result = CliRunner().invoke(app, ["--db", "not a url", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+
+
+def test_unknown_indication_is_one_line(cli: RunCli) -> None:
+    cli("seed")
+    result = cli("list", "--indication", "gout")
+    assert result.exit_code == 1
+    assert "gout" in result.stderr
+
+
+def test_usage_errors_exit_2(cli: RunCli) -> None:
+    assert cli("show").exit_code == 2
+    assert cli("list", "--no-such-option").exit_code == 2
+
+
+def _installed_refdb() -> str | None:
+    beside_python = Path(sys.executable).with_name("refdb")
+    return str(beside_python) if beside_python.exists() else shutil.which("refdb")
+
+
+@pytest.mark.skipif(_installed_refdb() is None, reason="refdb is not installed (make test installs it)")
+def test_installed_console_script_and_python_m(tmp_path: Path) -> None:
+    """The real `refdb` executable and `python -m refdb`, as separate processes."""
+    url = f"sqlite:///{tmp_path / 'sub.sqlite'}"
+    env = {**os.environ, "REFDB_DATABASE_URL": url}
+    seeded = subprocess.run([str(_installed_refdb()), "seed"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    listed = subprocess.run([sys.executable, "-m", "refdb", "list", "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 9
+    missing = subprocess.run([str(_installed_refdb()), "show", "nothing-like-this"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 1
+    assert "Traceback" not in missing.stderr and missing.stderr.count("\n") == 1
