@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
 from bibtexparser import middlewares as mw
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import (
     Block,
     DuplicateBlockKeyBlock,
@@ -26,7 +27,6 @@ from bibtexparser.model import (
     MiddlewareErrorBlock,
     ParsingFailedBlock,
 )
-from bibtexparser.middlewares.names import NameParts
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from refdb.errors import RefdbError
@@ -66,9 +66,15 @@ _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
 
 def _decoder() -> LatexNodes2Text:
     context = get_default_latex_context_db()
-    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does.
+    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does;
+    # \textasciicircum is a plain caret (pylatexenc gives a modifier letter).
     context.add_context_category(
-        "refdb", prepend=True, macros=[MacroTextSpec("url", simplify_repl="%s")]
+        "refdb",
+        prepend=True,
+        macros=[
+            MacroTextSpec("url", simplify_repl="%s"),
+            MacroTextSpec("textasciicircum", simplify_repl="^"),
+        ],
     )
     return LatexNodes2Text(latex_context=context, math_mode="text")
 
@@ -107,6 +113,11 @@ def latex_to_unicode(value: str) -> str:
     return " ".join(text.split())
 
 
+def _line(item: Any) -> int:
+    """bibtexparser counts lines from 0."""
+    return int(item.start_line or 0) + 1
+
+
 class _EntryError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
@@ -126,9 +137,12 @@ def _failure_message(block: Block) -> str:
         key = getattr(inner, "key", None) or _block_key(block)
         return f"entry '{key}': {block.error}"
     error = getattr(block, "error", None)
-    detail = str(error).splitlines()[0] if error else "cannot be parsed"
+    detail = getattr(error, "abort_reason", None) or str(error or "")
+    if not detail.strip():
+        detail = "cannot be parsed"
     if isinstance(block, ParsingFailedBlock):
-        detail = detail.split(" due to ")[-1] if " due to " in detail else detail
+        detail = f"cannot be parsed: {detail.strip()}"
+    detail = " ".join(detail.split())
     return f"entry '{_block_key(block)}': {detail.rstrip('.:')}"
 
 
@@ -196,13 +210,13 @@ def _entry_to_reference(entry: Entry) -> Reference:
         for name in names:
             found = fields.get(name)
             if found is not None and str(found.value).strip():
-                return str(found.value), found.start_line + 1
-        return None, entry.start_line + 1
+                return str(found.value), _line(found)
+        return None, _line(entry)
 
     title, _ = text("title")
     title = latex_to_unicode(title) if title else ""
     if not title:
-        raise _EntryError(entry.start_line + 1, "has no title")
+        raise _EntryError(_line(entry), "has no title")
     ref = Reference(title=title, type=ENTRY_TYPES.get(entry.entry_type.lower(), "document"))
     ref.key = entry.key
     if "author" in fields:
@@ -224,7 +238,7 @@ def _entry_to_reference(entry: Entry) -> Reference:
             setattr(ref, attr, latex_to_unicode(value) or None)
     pages, _ = text("pages")
     if pages:
-        ref.pages = re.sub(r"\s*(?:-+|–|—|\\textendash\s*)\s*", "-", _identifier(pages))
+        ref.pages = re.sub(r"\s*(?:-+|\u2013|\u2014|\\textendash\s*)\s*", "-", _identifier(pages))
 
     date, date_line = text("date")
     if date:
@@ -240,7 +254,7 @@ def _entry_to_reference(entry: Entry) -> Reference:
             ref.year = int(year)
         month = fields.get("month")
         if month is not None and str(month.value).strip():
-            ref.month = _month(month.value, month.start_line + 1)
+            ref.month = _month(month.value, _line(month))
     if ref.month is not None and not 1 <= ref.month <= 12:
         raise _EntryError(date_line, f"month '{ref.month}' is not a month")
 
@@ -275,12 +289,14 @@ def _entry_to_reference(entry: Entry) -> Reference:
 def parse_bibtex(text: str, *, source: str = "<string>") -> list[Reference]:
     """Parse BibTeX/BibLaTeX text; the first malformed entry raises RefdbError naming it."""
     with _quiet("bibtexparser", "pylatexenc"):
-        library = bibtexparser.parse_string(text, parse_stack=_parse_stack())
+        library = parse_string(text, parse_stack=_parse_stack())
     failed = sorted(library.failed_blocks, key=lambda b: b.start_line or 0)
     if failed:
         block = failed[0]
-        line = (block.start_line or 0) + 1
+        line = _line(block)
         raise RefdbError(f"{source}: line {line}: {_failure_message(block)}")
+    if not library.entries and text.strip():
+        raise RefdbError(f"{source}: no BibTeX entries found")
     refs: list[Reference] = []
     for entry in library.entries:
         try:

@@ -1,0 +1,241 @@
+"""References to BibTeX or BibLaTeX text.
+
+Entries are written here rather than through bibtexparser's writer, because its writer
+encloses every value (`month = {mar}`, which biber rejects as a month) and its
+LatexEncodingMiddleware escapes the braces that protect case (`{DNA}` -> `\\{DNA\\}`). Each
+value is escaped first (pylatexenc for non-ASCII characters when `ascii=True`), and the
+protecting braces are added afterwards, so they are never escaped.
+
+Case protection, the rule: BibTeX styles lowercase a title's words except its first letter,
+so every word (a run of letters and digits) holding a capital letter is braced, except an
+ordinary capitalised first word (`Outpatient`). A capital single letter before a hyphen is
+braced too (`{R}-ketamine`). So `{CRPS}`, `{NMDA}`, `{microRNA}`, `{Depression}` keep their
+case exactly as stored; a stored sentence-case title prints unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from refdb.records import Author, Reference, base_citation_key
+
+Dialect = Literal["bibtex", "biblatex"]
+
+MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+_SPECIALS = {
+    ord("\\"): r"\textbackslash{}",
+    ord("{"): r"\{",
+    ord("}"): r"\}",
+    ord("&"): r"\&",
+    ord("%"): r"\%",
+    ord("$"): r"\$",
+    ord("#"): r"\#",
+    ord("_"): r"\_",
+    ord("~"): r"\textasciitilde{}",
+    ord("^"): r"\textasciicircum{}",
+}
+"""ASCII characters that mean something to (La)TeX, and their literal forms."""
+
+_ASCII_ENCODER = UnicodeToLatexEncoder(
+    non_ascii_only=True,
+    replacement_latex_protection="braces-all",
+    # A character with no LaTeX form (e.g. CJK) stays UTF-8 rather than being lost.
+    unknown_char_policy="keep",
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_:.+/-]")
+
+_BIBTEX_TYPES = {
+    "article-journal": "article",
+    "article": "article",
+    "book": "book",
+    "chapter": "incollection",
+    "paper-conference": "inproceedings",
+    "thesis": "phdthesis",
+    "report": "techreport",
+}
+_BIBLATEX_TYPES = {
+    **_BIBTEX_TYPES,
+    "thesis": "thesis",
+    "report": "report",
+    "webpage": "online",
+    "dataset": "dataset",
+    "software": "software",
+}
+
+
+def _plain_escape(text: str) -> str:
+    return text.translate(_SPECIALS)
+
+
+def _ascii_escape(text: str) -> str:
+    # The encoder leaves ASCII alone (non_ascii_only), so the specials go first.
+    return str(_ASCII_ENCODER.unicode_to_latex(_plain_escape(text)))
+
+
+def _escaper(ascii: bool) -> Callable[[str], str]:
+    def escape(text: str) -> str:
+        encoded = (_ascii_escape if ascii else _plain_escape)(re.sub(r"\s+", " ", text))
+        # '--' in a stored title is two hyphens, not an en dash: keep them apart.
+        return encoded.replace("--", "-{}-").replace("--", "-{}-")
+
+    return escape
+
+
+def _needs_protection(title: str, match: re.Match[str]) -> bool:
+    word = match.group()
+    if not any(c.isupper() for c in word):
+        return False
+    if len(word) == 1:
+        return match.start() > 0 or title[match.end() : match.end() + 1] == "-"
+    if match.start() == 0:
+        return any(c.isupper() for c in word[1:])
+    return True
+
+
+def protect_title(title: str, escape: Callable[[str], str]) -> str:
+    """The title escaped, with the case of each word holding a capital protected by braces."""
+    out: list[str] = []
+    position = 0
+    title = " ".join(title.split())
+    for match in _WORD.finditer(title):
+        out.append(escape(title[position : match.start()]))
+        word = escape(match.group())
+        out.append(f"{{{word}}}" if _needs_protection(title, match) else word)
+        position = match.end()
+    out.append(escape(title[position:]))
+    return "".join(out)
+
+
+def _ascii_key(key: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", key)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _KEY_UNSAFE.sub("", stripped)
+
+
+def export_keys(refs: Sequence[Reference]) -> list[str]:
+    """One ASCII citation key per reference: its own key, folded; clashes get a/b/c suffixes."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for ref in refs:
+        key = _ascii_key(ref.key or "") or _ascii_key(base_citation_key(ref)) or "ref"
+        candidate, suffix = key, 0
+        while candidate in seen:
+            candidate = f"{key}{chr(ord('a') + suffix % 26)}{suffix // 26 or ''}"
+            suffix += 1
+        seen.add(candidate)
+        keys.append(candidate)
+    return keys
+
+
+def _name(author: Author, escape: Callable[[str], str]) -> str:
+    if author.literal:
+        return f"{{{escape(author.literal)}}}"
+    family = escape(author.family or "")
+    if "," in (author.family or "") or " and " in f" {author.family} ":
+        family = f"{{{family}}}"
+    parts = [family]
+    if author.suffix:
+        parts.append(escape(author.suffix))
+    given = author.given or author.initials
+    if given:
+        parts.append(escape(given))
+    return ", ".join(p for p in parts if p)
+
+
+def _identifier(value: str) -> str:
+    """DOIs and URLs are verbatim fields; only characters that break the syntax are encoded."""
+    return re.sub(r"[{}\s]", lambda m: f"%{ord(m.group()):02X}", value.strip())
+
+
+def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, str]]:
+    escape = _escaper(ascii)
+    fields: list[tuple[str, str]] = []
+
+    def add(name: str, value: str | None) -> None:
+        if value:
+            fields.append((name, f"{{{value}}}"))
+
+    if ref.authors:
+        names = [_name(a, escape) for a in ref.authors]
+        if not ref.authors_complete:
+            names.append("others")
+        add("author", " and ".join(names))
+    add("title", protect_title(ref.title, escape))
+    container = escape(ref.container_title) if ref.container_title else None
+    if ref.type in ("chapter", "paper-conference"):
+        add("booktitle", container)
+    elif dialect == "biblatex":
+        add("journaltitle", container)
+        if ref.container_title_short:
+            add("shortjournal", escape(ref.container_title_short))
+    else:
+        add("journal", container)
+    if dialect == "biblatex":
+        if ref.year:
+            parts = [f"{ref.year:04d}"]
+            if ref.month:
+                parts.append(f"{ref.month:02d}")
+                if ref.day:
+                    parts.append(f"{ref.day:02d}")
+            add("date", "-".join(parts))
+    else:
+        if ref.year:
+            add("year", str(ref.year))
+        if ref.month and 1 <= ref.month <= 12:
+            fields.append(("month", MONTH_MACROS[ref.month - 1]))
+    add("volume", escape(ref.volume) if ref.volume else None)
+    add("number", escape(ref.issue) if ref.issue else None)
+    if ref.pages:
+        pages = (_ascii_escape if ascii else _plain_escape)(ref.pages)
+        add("pages", re.sub(r"\s*-+\s*", "--", pages))
+    add("publisher", escape(ref.publisher) if ref.publisher else None)
+    add("issn", escape(ref.issn) if ref.issn else None)
+    add("doi", _identifier(ref.doi) if ref.doi else None)
+    if ref.pmid:
+        if dialect == "biblatex":
+            add("eprint", _identifier(ref.pmid))
+            add("eprinttype", "pubmed")
+        else:
+            add("pmid", _identifier(ref.pmid))
+    if ref.pmcid and dialect == "bibtex":
+        # biblatex's datamodel has no PMCID field; one eprint slot is taken by the PMID.
+        add("pmcid", _identifier(ref.pmcid))
+    add("url", _identifier(ref.url) if ref.url else None)
+    keywords = list(dict.fromkeys([*ref.indications, *ref.keywords]))
+    add("keywords", ", ".join(escape(k) for k in keywords))
+    add("abstract", escape(ref.abstract) if ref.abstract else None)
+    return fields
+
+
+def render_bib(
+    refs: Sequence[Reference], *, dialect: Dialect = "bibtex", ascii: bool = False
+) -> str:
+    """BibTeX or BibLaTeX text for `refs`, in the order given.
+
+    Unicode stays UTF-8 unless `ascii` is set, then it is written as LaTeX (`{\\"o}`).
+    """
+    types = _BIBLATEX_TYPES if dialect == "biblatex" else _BIBTEX_TYPES
+    chunks: list[str] = []
+    for ref, key in zip(refs, export_keys(refs), strict=True):
+        fields = _fields(ref, dialect, ascii)
+        body = ",\n".join(f"  {name} = {value}" for name, value in fields)
+        chunks.append(f"@{types.get(ref.type, 'misc')}{{{key},\n{body}\n}}\n")
+    return "\n".join(chunks)
+
+
+def render_bibtex(refs: Sequence[Reference], *, ascii: bool = False) -> str:
+    """BibTeX text: `journal`, `year`, `month = jan` (a bare macro), `pmid`."""
+    return render_bib(refs, dialect="bibtex", ascii=ascii)
+
+
+def render_biblatex(refs: Sequence[Reference], *, ascii: bool = False) -> str:
+    """BibLaTeX text: `journaltitle`, `date`, the PMID as `eprint` with `eprinttype = {pubmed}`."""
+    return render_bib(refs, dialect="biblatex", ascii=ascii)
