@@ -1,0 +1,213 @@
+"""The clinic's evidence page, and grouped bibliographies for `refdb export`.
+
+Input is an ordered list of groups, each a heading ("For CRPS/RSD") and its studies in display
+order. Each group is formatted on its own, so numbered styles (AMA, Vancouver) number entries
+within each group from 1: a reader sees one numbered list per heading. Markdown uses a numbered
+list for numbered styles and a bullet list for APA; HTML an ``<ol>`` or ``<ul>``; text plain
+lines. Every entry is followed by its links: PubMed by PMID, or a PubMed search for the title
+when no PMID is known (never a guessed PMID), and the DOI when known. A retracted study is never
+dropped: it is marked "RETRACTED"; a corrected study or one with an expression of concern gets a
+lighter note.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from urllib.parse import quote, quote_plus
+
+from refdb.errors import RefdbError
+from refdb.records import Reference
+from refdb.render.citations import (
+    Entry,
+    Format,
+    format_entries,
+    html_list,
+    markdown_escape,
+    markdown_item,
+)
+
+Group = tuple[str, Sequence[Reference]]
+
+DEFAULT_TITLE = "Published Clinical Evidence"
+FORMATS = ("markdown", "html", "text")
+
+_STATUS_LABELS = {
+    "retracted": "RETRACTED",
+    "corrected": "Corrected",
+    "expression-of-concern": "Expression of concern",
+}
+
+
+def pubmed_url(ref: Reference) -> str:
+    """The study's PubMed page, or a PubMed search for its title when no PMID is known."""
+    if ref.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{quote(ref.pmid, safe='')}/"
+    title = " ".join(re.sub(r"<[^>]+>", "", ref.title).split())
+    return f"https://pubmed.ncbi.nlm.nih.gov/?term={quote_plus(title)}"
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link for a DOI, with characters unsafe in a URL percent-encoded."""
+    return "https://doi.org/" + quote(doi, safe="/:;()._-~,+=!*@")
+
+
+def _links(ref: Reference) -> list[tuple[str, str]]:
+    links = [("PubMed" if ref.pmid else "PubMed search", pubmed_url(ref))]
+    if ref.doi:
+        links.append(("DOI", doi_url(ref.doi)))
+    return links
+
+
+def _status_note(ref: Reference) -> tuple[str, str] | None:
+    """(label, note) for a flagged study, None for an unflagged one."""
+    if not ref.status:
+        return None
+    label = _STATUS_LABELS.get(ref.status, ref.status.replace("-", " ").capitalize())
+    return label, (ref.status_note or "").strip()
+
+
+# --- markdown -------------------------------------------------------------------------------
+
+
+def _markdown_entry(entry: Entry) -> str:
+    ref = entry.reference
+    status = _status_note(ref)
+    prefix = ""
+    suffix = ""
+    if status and ref.status == "retracted":
+        note = f" ({markdown_escape(status[1])})" if status[1] else ""
+        prefix = f"**{status[0]}{note}:** "
+    elif status:
+        note = f": {markdown_escape(status[1])}" if status[1] else ""
+        suffix = f" *({status[0]}{note})*"
+    links = " · ".join(f"[{name}](<{url}>)" for name, url in _links(ref))
+    item = markdown_item(entry, suffix + f"\\\n   {links}")
+    if prefix:
+        head, sep, body = item.partition(" ")
+        item = f"{head}{sep}{prefix}{body}"
+    return item
+
+
+def _markdown(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+    blocks: list[str] = []
+    if title:
+        blocks.append(f"# {markdown_escape(title)}")
+    for heading, entries in groups:
+        if heading:
+            blocks.append(f"## {markdown_escape(heading)}")
+        if entries:
+            blocks.append("\n".join(_markdown_entry(entry) for entry in entries))
+    return "\n\n".join(blocks) + "\n"
+
+
+# --- html -----------------------------------------------------------------------------------
+
+_CSS = """body { font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto;
+  line-height: 1.5; padding: 0 1rem; }
+li { margin-bottom: 0.75rem; }
+.links a { margin-right: 1rem; }
+.status { color: #fff; background: #b00020; padding: 0 0.3rem; border-radius: 0.2rem; }
+.note { font-style: italic; color: #555; }"""
+
+
+def _html_entry(entry: Entry, numbered: bool) -> str:
+    ref = entry.reference
+    body = entry.body_html if numbered else entry.html
+    status = _status_note(ref)
+    if status and ref.status == "retracted":
+        note = f" ({html.escape(status[1])})" if status[1] else ""
+        body = f'<strong class="status">{html.escape(status[0].title())}</strong>{note} {body}'
+    elif status:
+        note = f": {html.escape(status[1])}" if status[1] else ""
+        body += f' <span class="note">({html.escape(status[0])}{note})</span>'
+    links = " ".join(
+        f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
+        for name, url in _links(ref)
+    )
+    return f'{body}<br>\n    <span class="links">{links}</span>'
+
+
+def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+    doc_title = title or "Bibliography"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(doc_title)}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+    ]
+    if title:
+        parts.append(f"<h1>{html.escape(title)}</h1>")
+    for heading, entries in groups:
+        if heading:
+            parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if entries:
+            numbered = all(entry.ordinal_label for entry in entries)
+            items = [_html_entry(entry, numbered) for entry in entries]
+            parts.append(html_list(entries, items).rstrip("\n"))
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def _text_entry(entry: Entry) -> str:
+    ref = entry.reference
+    text = entry.text
+    status = _status_note(ref)
+    if status and ref.status == "retracted":
+        note = f" ({status[1]})" if status[1] else ""
+        marker = f"{status[0]}{note}: "
+        text = f"{entry.label} {marker}{entry.body_text}" if entry.label else marker + text
+    elif status:
+        note = f": {status[1]}" if status[1] else ""
+        text += f" ({status[0]}{note})"
+    lines = [text] + [f"   {name}: {url}" for name, url in _links(ref)]
+    return "\n".join(lines)
+
+
+def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+    blocks: list[str] = []
+    if title:
+        blocks.append(f"{title}\n{'=' * len(title)}")
+    for heading, entries in groups:
+        if heading:
+            blocks.append(f"{heading}\n{'-' * len(heading)}")
+        if entries:
+            blocks.append("\n\n".join(_text_entry(entry) for entry in entries))
+    return "\n\n".join(blocks) + "\n"
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+def render_bibliography(
+    groups: Sequence[Group], style: str = "ama", fmt: Format = "markdown", title: str | None = None
+) -> str:
+    """Grouped, formatted studies with their links (`refdb export --format text|markdown|html`).
+
+    A group with an empty heading prints no heading, so one unnamed group is a plain list.
+    HTML is always a complete standalone document.
+    """
+    renderers = {"markdown": _markdown, "html": _html, "text": _text}
+    if fmt not in renderers:
+        raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    formatted = [(heading, format_entries(refs, style)) for heading, refs in groups]
+    return renderers[fmt](formatted, title)
+
+
+def render_page(
+    groups: Sequence[Group],
+    style: str = "ama",
+    fmt: Format = "markdown",
+    title: str = DEFAULT_TITLE,
+) -> str:
+    """The clinic's evidence page: a title, then each indication's heading and its studies."""
+    return render_bibliography(groups, style=style, fmt=fmt, title=title)
