@@ -263,7 +263,7 @@ def test_missing_style_path_is_an_error(tmp_path: Path) -> None:
 def test_broken_style_file_is_an_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.csl"
     broken.write_text("<style><unclosed></style>", encoding="utf-8")
-    with pytest.raises(RefdbError, match="broken.csl"):
+    with pytest.raises(RefdbError, match=r"broken\.csl"):
         format_bibliography([_made_up()], str(broken), "text")
 
 
