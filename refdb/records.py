@@ -151,7 +151,7 @@ class Reference:
         if self.pmid:
             return ("pmid", self.pmid)
         if self.doi:
-            return ("doi", self.doi)
+            return ("doi", doi_key(self.doi))
         return ("title", f"{normalise_title(self.title)}|{self.year or ''}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,11 +177,19 @@ def initials_of(given: str) -> str:
 
 
 def normalise_doi(value: str | None) -> str | None:
-    """Lower case, no resolver or `doi:` prefix; None for an empty value."""
+    """A DOI without resolver or `doi:` prefix, its case kept for display; None when empty.
+
+    DOIs are case-insensitive: compare them through `doi_key`.
+    """
     if value is None:
         return None
-    doi = _DOI_PREFIX.sub("", value.strip()).strip().lower()
+    doi = _DOI_PREFIX.sub("", value.strip()).strip()
     return doi or None
+
+
+def doi_key(value: str) -> str:
+    """The identity form of a DOI: normalised and lower case."""
+    return (normalise_doi(value) or "").lower()
 
 
 def is_valid_doi(value: str) -> bool:

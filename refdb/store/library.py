@@ -18,6 +18,7 @@ from refdb.records import (
     IndicationSpec,
     Reference,
     base_citation_key,
+    doi_key,
     normalise_doi,
     normalise_title,
 )
@@ -88,6 +89,13 @@ class _DryRun(Exception):
     """Raised inside a transaction to roll it back after a dry run computed its summary."""
 
 
+def _identifier_is(kind: str, value: str) -> Any:
+    """A condition matching an identifier; DOIs compare without regard to case."""
+    if kind == "doi":
+        return (Identifier.kind == kind) & (func.lower(Identifier.value) == doi_key(value))
+    return (Identifier.kind == kind) & (Identifier.value == value)
+
+
 def _study_query() -> Any:
     return select(Study).options(
         selectinload(Study.authors),
@@ -125,7 +133,7 @@ class Library:
             pmid = text[5:].strip() if text.lower().startswith("pmid:") else text
             conditions = [
                 (Identifier.kind == "alias") & (Identifier.value == text),
-                (Identifier.kind == "doi") & (Identifier.value == doi),
+                (Identifier.kind == "doi") & (func.lower(Identifier.value) == doi_key(doi or "")),
                 (Identifier.kind == "pmid") & (Identifier.value == pmid),
                 (Identifier.kind == "pmcid") & (Identifier.value == text.upper()),
             ]
@@ -240,9 +248,7 @@ class Library:
             value = getattr(ref, kind)
             if value:
                 study_id = session.scalars(
-                    select(Identifier.study_id).where(
-                        Identifier.kind == kind, Identifier.value == value
-                    )
+                    select(Identifier.study_id).where(_identifier_is(kind, value))
                 ).first()
                 if study_id is not None:
                     return session.get(Study, study_id)
@@ -254,8 +260,9 @@ class Library:
         ).all()
         for candidate in candidates:
             # A title match is the same study only when no identifier contradicts it.
-            ids = {i.kind: i.value for i in candidate.identifiers}
-            if all(not getattr(ref, k) or ids.get(k) in (None, getattr(ref, k)) for k in ("pmid", "doi")):
+            ids = {i.kind: i.value.lower() for i in candidate.identifiers}
+            incoming = {"pmid": ref.pmid, "doi": doi_key(ref.doi) if ref.doi else None}
+            if all(not v or ids.get(k) in (None, v) for k, v in incoming.items()):
                 return candidate
         return None
 
@@ -289,7 +296,7 @@ class Library:
         owner = session.scalars(
             select(Study.key)
             .join(Identifier, Identifier.study_id == Study.id)
-            .where(Identifier.kind == kind, Identifier.value == value, Study.id != study.id)
+            .where(_identifier_is(kind, value), Study.id != study.id)
         ).first()
         if owner is not None:
             return f"{kind} {value} belongs to {owner}"
