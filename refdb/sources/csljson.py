@@ -8,8 +8,9 @@ from typing import Any
 
 from refdb.errors import RefdbError
 from refdb.records import Reference, from_csl
+from refdb.sources.textfile import MAX_FILE_BYTES, read_text, stamp_provenance
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "parse_csl_json", "read_csl_json"]
 
 
 def parse_csl_json(text: str, *, source: str = "<string>") -> list[Reference]:
@@ -21,7 +22,9 @@ def parse_csl_json(text: str, *, source: str = "<string>") -> list[Reference]:
     items = data if isinstance(data, list) else [data]
     refs: list[Reference] = []
     for number, item in enumerate(items, start=1):
-        label = f"item {number}" + (f" ({item.get('id')})" if isinstance(item, dict) and item.get("id") else "")
+        label = f"item {number}"
+        if isinstance(item, dict) and item.get("id"):
+            label += f" ({item['id']})"
         if not isinstance(item, dict):
             raise RefdbError(f"{source}: {label}: not a CSL-JSON object")
         try:
@@ -32,11 +35,6 @@ def parse_csl_json(text: str, *, source: str = "<string>") -> list[Reference]:
 
 
 def read_csl_json(path: Path) -> list[Reference]:
-    """Read a CSL-JSON file into References."""
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise RefdbError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, refused")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RefdbError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse_csl_json(text, source=str(path))
+    """Read a CSL-JSON file; each field it sets is credited to `csl-json:<file name>`."""
+    refs = parse_csl_json(read_text(path), source=str(path))
+    return stamp_provenance(refs, f"csl-json:{path.name}")

@@ -1,0 +1,25 @@
+"""References to CSL-JSON text: an array valid against the official csl-data schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from refdb.records import Reference, to_csl
+from refdb.render.bibtex import export_keys
+
+
+def csl_items(refs: Sequence[Reference], *, with_custom: bool = True) -> list[dict[str, Any]]:
+    """The CSL-JSON items, each `id` the same citation key the BibTeX export uses."""
+    items = []
+    for ref, key in zip(refs, export_keys(refs), strict=True):
+        item = to_csl(ref, with_custom=with_custom)
+        item["id"] = key
+        items.append(item)
+    return items
+
+
+def render_csl_json(refs: Sequence[Reference], *, with_custom: bool = True) -> str:
+    """A CSL-JSON array (UTF-8, indented), in the order given; refdb's fields under `custom`."""
+    return json.dumps(csl_items(refs, with_custom=with_custom), ensure_ascii=False, indent=2) + "\n"
