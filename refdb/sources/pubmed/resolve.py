@@ -44,7 +44,7 @@ NOTICE_TYPES = frozenset(
 
 _GLUED = re.compile(r"\b([a-z]{2,})([A-Z][a-z]{2,})\b")
 _LOOSE_STOPWORDS = frozenset(
-    "a an the of on in for and to with at by from is are as its or".split()
+    ("a", "an", "the", "of", "on", "in", "for", "and", "to", "with", "at", "by", "from", "or")
 )
 
 
@@ -176,7 +176,8 @@ def resolve_doi(client: EutilsClient, doi: str) -> Reference | None:
     if not ids:
         return None
     for ref in client.fetch_references(ids):
-        if ref.doi == wanted and not is_notice(ref):
+        # DOIs are case-insensitive.
+        if (ref.doi or "").lower() == wanted.lower() and not is_notice(ref):
             return ref
     return None
 
