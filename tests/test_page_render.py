@@ -77,7 +77,7 @@ def _check_html(document: str) -> _Checker:
 def test_page_has_both_headings_in_order_and_every_study(
     groups: list[Group], style: str, fmt: str
 ) -> None:
-    page = render_page(groups, style=style, fmt=fmt)  # type: ignore[arg-type]
+    page = render_page(groups, style=style, fmt=fmt)
     crps, depression = page.index("For CRPS/RSD"), page.index("For Depression")
     assert crps < depression
     for heading, refs in groups:
@@ -96,7 +96,7 @@ def test_page_has_both_headings_in_order_and_every_study(
 
 @pytest.mark.parametrize("fmt", ["markdown", "html", "text"])
 def test_every_journal_is_named(groups: list[Group], fmt: str) -> None:
-    page = render_page(groups, style="ama", fmt=fmt)  # type: ignore[arg-type]
+    page = render_page(groups, style="ama", fmt=fmt)
     for _, refs in groups:
         for ref in refs:
             assert ref.container_title_short and ref.container_title_short in page
@@ -179,7 +179,7 @@ def test_retracted_is_marked_never_dropped(groups: list[Group], fmt: str) -> Non
     retracted.status_note = "Retraction in Psychol Med. 2020"
     corrected = groups[1][1][1]
     corrected.status = "corrected"
-    page = render_page(groups, style="ama", fmt=fmt)  # type: ignore[arg-type]
+    page = render_page(groups, style="ama", fmt=fmt)
     entry = page[page.index("For Depression") :]
     marker = "Retracted</strong>" if fmt == "html" else "RETRACTED"
     assert entry.index(marker) < entry.index("Hu YD") < entry.index("Tundo A")
@@ -214,4 +214,4 @@ def test_unknown_style_and_format_are_errors(groups: list[Group]) -> None:
     with pytest.raises(RefdbError, match="unknown style"):
         render_page(groups, style="chicago-made-up")
     with pytest.raises(RefdbError, match="unknown format"):
-        render_page(groups, style="ama", fmt="pdf")  # type: ignore[arg-type]
+        render_page(groups, style="ama", fmt="pdf")

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from citeproc import (
     Citation,
@@ -46,7 +46,6 @@ from citeproc.source.json import CiteProcJSON
 from refdb.errors import RefdbError
 from refdb.records import Reference, to_csl
 
-Format = Literal["text", "markdown", "html"]
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES: dict[str, str] = {
@@ -389,7 +388,7 @@ def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
     return entries
 
 
-def format_bibliography(refs: Sequence[Reference], style: str, fmt: Format = "text") -> str:
+def format_bibliography(refs: Sequence[Reference], style: str, fmt: str = "text") -> str:
     """The references as a bibliography: one line per entry (text), a list (markdown, html)."""
     entries = format_entries(refs, style)
     if fmt == "text":

@@ -21,7 +21,6 @@ from refdb.errors import RefdbError
 from refdb.records import Reference
 from refdb.render.citations import (
     Entry,
-    Format,
     format_entries,
     html_list,
     markdown_escape,
@@ -189,7 +188,7 @@ def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
 
 
 def render_bibliography(
-    groups: Sequence[Group], style: str = "ama", fmt: Format = "markdown", title: str | None = None
+    groups: Sequence[Group], style: str = "ama", fmt: str = "markdown", title: str | None = None
 ) -> str:
     """Grouped, formatted studies with their links (`refdb export --format text|markdown|html`).
 
@@ -206,7 +205,7 @@ def render_bibliography(
 def render_page(
     groups: Sequence[Group],
     style: str = "ama",
-    fmt: Format = "markdown",
+    fmt: str = "markdown",
     title: str = DEFAULT_TITLE,
 ) -> str:
     """The clinic's evidence page: a title, then each indication's heading and its studies."""
