@@ -46,7 +46,6 @@ from citeproc.source.json import CiteProcJSON
 from refdb.errors import RefdbError
 from refdb.records import Reference, to_csl
 
-
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES: dict[str, str] = {
     "ama": "american-medical-association.csl",
