@@ -114,10 +114,18 @@ def protect_title(title: str, escape: Callable[[str], str]) -> str:
     return "".join(out)
 
 
+def _ascii_letter(char: str) -> str:
+    """'Ø' -> 'O', 'ß' -> 'ss': the letters of the character's LaTeX form, else ''."""
+    if char.isascii() or not char.isalpha():
+        return char if char.isascii() else ""
+    latex = str(_ASCII_ENCODER.unicode_to_latex(char))
+    return re.sub(r"[^A-Za-z]", "", re.sub(r"\\[^A-Za-z]", "", latex))
+
+
 def _ascii_key(key: str) -> str:
     decomposed = unicodedata.normalize("NFKD", key)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _KEY_UNSAFE.sub("", stripped)
+    return _KEY_UNSAFE.sub("", "".join(_ascii_letter(c) for c in stripped))
 
 
 def export_keys(refs: Sequence[Reference]) -> list[str]:

@@ -1,0 +1,271 @@
+"""BibTeX/BibLaTeX import and export: the bibtexparser traps, error lines, real readers."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pybtex.database
+import pytest
+
+from refdb.errors import RefdbError
+from refdb.records import Author, Reference, from_csl
+from refdb.render.bibtex import render_biblatex, render_bibtex
+from refdb.sources.bibtex import parse_bibtex, read_bibtex
+from refdb.sources.files import read_references
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def seed_refs() -> list[Reference]:
+    items = json.loads((REPO / "seeds" / "studies.json").read_text(encoding="utf-8"))
+    return [from_csl(item) for item in items]
+
+
+def entry(text: str, key: str) -> str:
+    """The text of one exported entry."""
+    match = re.search(rf"@\w+\{{{re.escape(key)},\n(.*?)\n\}}", text, re.DOTALL)
+    assert match, f"no entry {key} in:\n{text}"
+    return match.group(1)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def test_case_protecting_braces_keep_the_words_case_on_import() -> None:
+    (ref,) = parse_bibtex("@article{k, title = {Ketamine in {CRPS} and {NMDA} {microRNA}}}")
+    assert ref.title == "Ketamine in CRPS and NMDA microRNA"
+    # ... and the export protects them again
+    assert "{CRPS}" in render_bibtex([ref]) and "{microRNA}" in render_bibtex([ref])
+
+
+def test_braced_corporate_author_is_one_literal_author() -> None:
+    text = r"""@article{iasp,
+      author = {{International Association for the Study of Pain} and M{\"u}ller, J{\"o}rg},
+      title = {Taxonomy}}"""
+    (ref,) = parse_bibtex(text)
+    assert ref.authors[0] == Author(literal="International Association for the Study of Pain")
+    assert (ref.authors[1].family, ref.authors[1].given) == ("Müller", "Jörg")
+
+
+def test_macros_comments_accents_months_and_identifiers() -> None:
+    text = r"""% a comment line
+@comment{ignored}
+@string{jpain = "The Journal of Pain"}
+@article{a,
+  author = {de Filippis, Rocco and Garc{\'e}s, L. H. and others},
+  title = {Ketamine \& {\'e}tude},
+  journal = jpain, year = 2015, month = jan,
+  number = {9}, pages = {814--824},
+  doi = {https://doi.org/10.1016/J.JPAIN.2015.05.008},
+  pmid = {25234478}, url = {https://example.org/a\_b},
+  keywords = {CRPS; Depression, ketamine},
+  abstract = {Fifty {\%} responded.}}
+@article{b, title = {B}, year = {2014}, month = {March}}
+@article{c, title = {C}, year = {2013}, month = 11}
+@article{d, title = {D}, date = {2015-09-04}, journaltitle = {Pain}, issue = {3},
+  eprint = {19783371}, eprinttype = {pubmed}}
+"""
+    a, b, c, d = parse_bibtex(text)
+    assert a.container_title == "The Journal of Pain"
+    assert [(x.family, x.given) for x in a.authors] == [
+        ("de Filippis", "Rocco"),
+        ("Garcés", "L. H."),
+    ]
+    assert a.authors_complete is False
+    assert a.title == "Ketamine & étude"
+    assert (a.year, a.month, a.issue, a.pages) == (2015, 1, "9", "814-824")
+    assert a.doi == "10.1016/J.JPAIN.2015.05.008"  # prefix gone, case kept for display
+    assert a.pmid == "25234478" and a.url == "https://example.org/a_b"
+    assert a.keywords == ["CRPS", "Depression", "ketamine"]
+    assert a.abstract == "Fifty % responded."
+    assert (b.year, b.month) == (2014, 3)
+    assert (c.year, c.month) == (2013, 11)
+    assert (d.year, d.month, d.day, d.pmid, d.issue) == (2015, 9, 4, "19783371", "3")
+    assert d.container_title == "Pain"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "@article{ok, title={A}}\n\n@article{smith2020,\n  title = {T},\n  year = {abc}\n}",
+            "refs.bib: line 5: entry 'smith2020': year 'abc' is not a year",
+        ),
+        ("@article{m,\n title={T},\n month={13}}", "refs.bib: line 3: entry 'm': month '13'"),
+        ("@article{n,\n  year = {2000}\n}", "refs.bib: line 1: entry 'n': has no title"),
+        ("@article{p, title={T},\n pmid={12a}}", "refs.bib: line 2: entry 'p': pmid '12a'"),
+        (
+            "@article{x, title={a}}\n@article{x, title={b}}",
+            "refs.bib: line 2: entry 'x': duplicate",
+        ),
+        (
+            "@article{u, title = {open\n@article{v, title={z}}",
+            "refs.bib: line 1: entry 'u': cannot",
+        ),
+        ("just some words", "refs.bib: no BibTeX entries found"),
+    ],
+)
+def test_a_malformed_entry_is_one_line_naming_file_line_and_key(text: str, expected: str) -> None:
+    with pytest.raises(RefdbError) as caught:
+        parse_bibtex(text, source="refs.bib")
+    message = str(caught.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_reading_a_file_names_it_and_records_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("@article{k, title={T}, year={2001}, doi={10.1/x}}", encoding="utf-8")
+    (ref,) = read_references(path)
+    assert ref.provenance["doi"].source == "bibtex:refs.bib"
+    assert ref.provenance["year"].at.startswith("20")
+    assert "volume" not in ref.provenance
+
+
+def test_non_utf8_and_oversized_files_are_refused(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.bib"
+    latin.write_bytes("@article{k,\n title={Müller}}".encode("latin-1"))
+    with pytest.raises(RefdbError, match=r"latin\.bib: line 2: not UTF-8"):
+        read_bibtex(latin)
+    big = tmp_path / "big.bib"
+    with big.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024 + 1)
+    with pytest.raises(RefdbError, match="larger than 50 MB"):
+        read_bibtex(big)
+
+
+def test_a_real_world_bib_imports_with_accents_and_braced_names() -> None:
+    refs = read_bibtex(DATA / "real-world.bib")
+    by_key = {r.key: r for r in refs}
+    assert len(refs) == 9
+    assert by_key["Alanara1992"].authors[0].family == "Alanärä"
+    contreras = by_key["Contreras2015"].authors
+    assert contreras[0].family == "Contreras-Lynch"
+    assert contreras[4].family == "González-Stegmaier"
+    assert by_key["Coyne2004"].authors[2].given == "Ø."
+    assert by_key["Aguayo2002"].pages == "33-38"  # an en dash in the source
+    assert by_key["Bravo1989"].container_title == "AFS / FHS Newsletter"
+    assert by_key["Black1991"].doi == "10.1111/j.1365-2885.1991.tb00848.x"  # upper-case DOI key
+    assert by_key["Bates2015"].title == "Fitting Linear Mixed-Effects Models Using lme4"
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def tricky_ref() -> Reference:
+    return Reference(
+        title="DNA methylation & R-ketamine in 50% of CRPS_1 cases: a café study",
+        authors=[
+            Author(literal="International Association for the Study of Pain"),
+            Author(family="Müller", given="Jörg"),
+        ],
+        container_title="Pain & Therapy",
+        year=2015,
+        month=3,
+        volume="84",
+        issue="1",
+        pages="89-96",
+        doi="10.1/abc",
+        pmid="123",
+        pmcid="PMC99",
+        key="müller2015dna",
+        indications=["CRPS"],
+    )
+
+
+def test_bibtex_export_dialect() -> None:
+    body = entry(render_bibtex([tricky_ref()]), "muller2015dna")
+    assert "  month = mar" in body and "{mar}" not in body
+    assert "author = {{International Association for the Study of Pain} and Müller, Jörg}" in body
+    assert "title = {{DNA} methylation \\& {R}-ketamine in 50\\% of {CRPS}\\_1 cases" in body
+    assert "journal = {Pain \\& Therapy}" in body
+    assert "pages = {89--96}" in body and "pmid = {123}" in body and "pmcid = {PMC99}" in body
+    assert "keywords = {CRPS}" in body and "café" in body
+
+
+def test_ascii_export_escapes_accents_but_not_the_protecting_braces() -> None:
+    text = render_bibtex([tricky_ref()], ascii=True)
+    assert text.isascii()
+    assert "{DNA}" in text and "\\{DNA\\}" not in text
+    assert 'M{\\"u}ller, J{\\"o}rg' in text and "caf{\\'e}" in text
+
+
+def test_biblatex_export_dialect() -> None:
+    body = entry(render_biblatex([tricky_ref()]), "muller2015dna")
+    assert "journaltitle = {Pain \\& Therapy}" in body and "journal =" not in body
+    assert "date = {2015-03}" in body and "month" not in body and "year" not in body
+    assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
+    assert "pmid" not in body and "pmcid" not in body
+
+
+def test_incomplete_author_lists_end_with_and_others() -> None:
+    ref = tricky_ref()
+    ref.authors_complete = False
+    for text in (render_bibtex([ref]), render_biblatex([ref])):
+        assert "Müller, Jörg and others}" in text
+
+
+def test_keys_are_ascii_and_unique() -> None:
+    refs = [tricky_ref(), tricky_ref(), Reference(title="Ölkrise", key="Ørsted2001ölkrise")]
+    keys = re.findall(r"^@\w+\{(.*),$", render_bibtex(refs), re.MULTILINE)
+    assert keys == ["muller2015dna", "muller2015dnaa", "Orsted2001olkrise"]
+
+
+def test_hostile_values_cannot_break_out_of_their_field() -> None:
+    ref = Reference(title="x} @misc{evil, title={y", abstract="} and {", url="http://a/{b} c")
+    text = render_bibtex([ref])
+    (back,) = parse_bibtex(text)
+    assert back.title == ref.title and back.abstract == ref.abstract
+    assert back.url == "http://a/%7Bb%7D%20c"
+
+
+def test_pybtex_parses_the_bibtex_export() -> None:
+    refs = seed_refs()
+    data = pybtex.database.parse_string(render_bibtex(refs), "bibtex")
+    assert len(data.entries) == len(refs)
+    first = next(iter(data.entries.values()))
+    assert first.persons["author"][0].last_names == ["Douglas"]
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed")
+def test_biber_validates_the_biblatex_export_against_its_datamodel(tmp_path: Path) -> None:
+    refs = [*seed_refs(), tricky_ref()]
+    path = tmp_path / "export.bib"
+    path.write_text(render_biblatex(refs), encoding="utf-8")
+    result = subprocess.run(
+        ["biber", "--tool", "--validate-datamodel", path.name],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARN" not in output and "ERROR" not in output, output
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+def test_pandoc_citeproc_reads_the_bibtex_export(tmp_path: Path) -> None:
+    refs = seed_refs()
+    bib = tmp_path / "export.bib"
+    bib.write_text(render_bibtex(refs), encoding="utf-8")
+    keys = re.findall(r"^@\w+\{(.*),$", bib.read_text(encoding="utf-8"), re.MULTILINE)
+    doc = tmp_path / "doc.md"
+    doc.write_text(" ".join(f"[@{k}]" for k in keys) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        ["pandoc", "--citeproc", "--bibliography", str(bib), "-t", "plain", str(doc)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    for ref in refs:
+        assert ref.first_author in result.stdout
+    assert "Citation not found" not in result.stdout
