@@ -161,12 +161,12 @@ class EutilsClient:
                 response = self.session.get(
                     url, params=self._params(params), timeout=self.settings.timeout
                 )
-        except requests.Timeout:
-            raise LookupFailedError(
-                f"{what} timed out after {self.settings.timeout:g} s ({self.base_url})"
-            ) from None
         except requests.RequestException as exc:
-            raise LookupFailedError(f"{what} failed: {_reason(exc)} ({self.base_url})") from None
+            # After retries a read timeout surfaces as a ConnectionError: look at the cause.
+            reason = "timed out" if isinstance(exc, requests.Timeout) else _reason(exc)
+            if reason == "timed out":
+                reason = f"timed out after {self.settings.timeout:g} s"
+            raise LookupFailedError(f"{what} failed: {reason} ({self.base_url})") from None
         if response.status_code == 429:
             raise LookupFailedError(f"{what}: NCBI rate limit exceeded (HTTP 429) after retries")
         if response.status_code >= 400:
