@@ -269,3 +269,10 @@ def test_pandoc_citeproc_reads_the_bibtex_export(tmp_path: Path) -> None:
     for ref in refs:
         assert ref.first_author in result.stdout
     assert "Citation not found" not in result.stdout
+
+
+def test_a_broken_file_logs_nothing_besides_the_error(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    with pytest.raises(RefdbError):
+        parse_bibtex("@article{u, title = {open\n@article{v, title={z}}", source="refs.bib")
+    assert [r.getMessage() for r in caplog.records if r.levelname != "DEBUG"] == []
