@@ -11,7 +11,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Leave SQLite's full-text search tables (made by hand in a migration) out of autogenerate."""
     return not (type_ == "table" and name is not None and name.startswith("study_search"))
 

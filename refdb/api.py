@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refdb.config import default_database_url
-from refdb.store.library import Library, SaveSummary
 from refdb.sources.seeds import SEED_SOURCE, load_seeds
+from refdb.store.library import Library, SaveSummary
 
 
 def open_library(url: str | None = None) -> Library:

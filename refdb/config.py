@@ -24,7 +24,9 @@ def default_database_url() -> str:
 class EutilsSettings:
     """How refdb talks to NCBI E-utilities."""
 
-    base_url: str = field(default_factory=lambda: os.environ.get("REFDB_EUTILS_URL") or DEFAULT_EUTILS_URL)
+    base_url: str = field(
+        default_factory=lambda: os.environ.get("REFDB_EUTILS_URL") or DEFAULT_EUTILS_URL
+    )
     api_key: str | None = field(default_factory=lambda: os.environ.get("NCBI_API_KEY") or None)
     email: str | None = field(default_factory=lambda: os.environ.get("NCBI_EMAIL") or None)
     tool: str = "refdb"

@@ -50,7 +50,25 @@ LIST_FIELDS = ("publication_types", "mesh_terms", "keywords")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
 _TITLE_STOPWORDS = frozenset(
-    "a an the of on in for and to with at by from is are as its".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "and",
+        "to",
+        "with",
+        "at",
+        "by",
+        "from",
+        "is",
+        "are",
+        "as",
+        "its",
+    ]
 )
 
 
@@ -301,7 +319,10 @@ def _author_to_csl(author: Author) -> dict[str, str]:
 
 def to_csl(ref: Reference, *, with_custom: bool = True) -> dict[str, Any]:
     """The CSL-JSON item for a Reference; refdb's own fields go under `custom`."""
-    item: dict[str, Any] = {"id": ref.key or (f"ref-{ref.id}" if ref.id else "ref"), "type": ref.type}
+    item: dict[str, Any] = {
+        "id": ref.key or (f"ref-{ref.id}" if ref.id else "ref"),
+        "type": ref.type,
+    }
     item["title"] = ref.title
     if ref.authors:
         item["author"] = [_author_to_csl(a) for a in ref.authors]
@@ -379,7 +400,7 @@ def from_csl(item: dict[str, Any]) -> Reference:
     ref.pmid = normalise_pmid(ref.pmid)
     ref.pmcid = normalise_pmcid(ref.pmcid)
     parts = _csl_date(item.get("issued"))
-    ref.year, ref.month, ref.day = (parts + [None, None, None])[:3]  # type: ignore[assignment]
+    ref.year, ref.month, ref.day = [*parts, None, None, None][:3]  # type: ignore[assignment]
     epub = _csl_date(item.get("available-date"))
     if epub:
         ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(epub))

@@ -23,7 +23,9 @@ SERVER_USERS = ("refdb-pg", "postgres", "nobody")
 
 def find_bindir() -> Path | None:
     """Debian's PostgreSQL binaries (newest version), or None when not installed."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if candidates:
         return Path(candidates[-1]).parent
     initdb = shutil.which("initdb")
@@ -68,11 +70,36 @@ def postgres_server() -> Iterator[str]:
         for path in (root, sockets):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     port = _free_port()
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", "refdb", "-A", "trust", "-E", "UTF8",
-          "--no-sync"], user)
+    _run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "refdb",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        user,
+    )
     options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c fsync=off"
-    _run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-          "-w", "start"], user)
+    _run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        user,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -62,8 +62,13 @@ def test_show_finds_a_study_by_key_pmid_doi_and_id(cli: RunCli) -> None:
     cli("seed")
     by_key = json.loads(cli("show", "schwartzman2009outpatient", "--json").stdout)
     assert by_key["pmid"] == "19783371"
-    for ref in ("19783371", "PMID:19783371", "10.1016/J.PAIN.2009.08.015",
-                "https://doi.org/10.1016/j.pain.2009.08.015", str(by_key["id"])):
+    for ref in (
+        "19783371",
+        "PMID:19783371",
+        "10.1016/J.PAIN.2009.08.015",
+        "https://doi.org/10.1016/j.pain.2009.08.015",
+        str(by_key["id"]),
+    ):
         assert json.loads(cli("show", ref, "--json").stdout)["key"] == by_key["key"]
     text = cli("show", "19783371").stdout
     assert "Schwartzman RJ, Alexander GM" in text
@@ -131,19 +136,32 @@ def _installed_refdb() -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which("refdb")
 
 
-@pytest.mark.skipif(_installed_refdb() is None, reason="refdb is not installed (make test installs it)")
+@pytest.mark.skipif(
+    _installed_refdb() is None, reason="refdb is not installed (make test installs it)"
+)
 def test_installed_console_script_and_python_m(tmp_path: Path) -> None:
     """The real `refdb` executable and `python -m refdb`, as separate processes."""
     url = f"sqlite:///{tmp_path / 'sub.sqlite'}"
     env = {**os.environ, "REFDB_DATABASE_URL": url}
-    seeded = subprocess.run([str(_installed_refdb()), "seed"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    seeded = subprocess.run(
+        [str(_installed_refdb()), "seed"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert seeded.returncode == 0, seeded.stderr
-    listed = subprocess.run([sys.executable, "-m", "refdb", "list", "--json"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "refdb", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
     assert len(json.loads(listed.stdout)) == 9
-    missing = subprocess.run([str(_installed_refdb()), "show", "nothing-like-this"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    missing = subprocess.run(
+        [str(_installed_refdb()), "show", "nothing-like-this"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr and missing.stderr.count("\n") == 1

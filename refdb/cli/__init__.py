@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from refdb.cli import reading, writing
+from refdb.cli import curating, reading, writing
 from refdb.cli.context import State
-
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -32,6 +31,7 @@ def root(
 
 reading.register(app)
 writing.register(app)
+curating.register(app)
 
 
 def main() -> None:

@@ -7,15 +7,15 @@ import json
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from refdb.errors import RefdbError
-
 from refdb.api import open_library
+from refdb.errors import RefdbError
+from refdb.records import Author
 from refdb.store.library import Library
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -65,7 +65,7 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def fail(message: str) -> typer.Exit:
+def fail(message: str) -> NoReturn:
     """Print one line on stderr and exit with code 1."""
     sys.stderr.write(f"refdb: {' '.join(message.split())}\n")
     raise typer.Exit(1)
@@ -103,3 +103,12 @@ def write_output(text: str, output: str | None) -> None:
     except OSError as exc:
         raise RefdbError(f"{output}: cannot write ({exc.strerror})") from None
     note(f"wrote {output}")
+
+
+def show_value(value: Any) -> str:
+    """A field value for a one-line message: authors by name, lists joined, None as '-'."""
+    if value is None or value == "" or value == []:
+        return "-"
+    if isinstance(value, list):
+        return "; ".join(v.display() if isinstance(v, Author) else str(v) for v in value)
+    return repr(value) if isinstance(value, str) else str(value)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from rich.table import Table
 
 from refdb import api
-from refdb.cli.context import handled, library, out, print_json, write_output
+from refdb.cli.context import command_line, handled, library, out, print_json, write_output
+from refdb.errors import RefdbError
 from refdb.records import Reference
+from refdb.store.curation import update_indication
 
 
-class PageFormat(str, Enum):
+class PageFormat(StrEnum):
     markdown = "markdown"
     html = "html"
     text = "text"
@@ -62,9 +64,24 @@ def show_command(
 
 def indications_command(
     ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="An indication to change."),
+    rename: str | None = typer.Option(None, "--rename", help="New name."),
+    heading: str | None = typer.Option(None, "--heading", help="New page heading."),
+    position: int | None = typer.Option(None, "--position", help="New place on the page."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The indications with their headings, order and counts."""
+    """The indications with their headings, order and counts; or change one."""
+    if name is not None:
+        if rename is None and heading is None and position is None:
+            raise RefdbError("give --rename, --heading or --position to change an indication")
+        update_indication(
+            library(ctx),
+            name,
+            command=command_line(),
+            rename=rename,
+            heading=heading,
+            position=position,
+        )
     infos = library(ctx).indications()
     if as_json:
         print_json([vars(i) for i in infos])

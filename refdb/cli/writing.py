@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from refdb import api
-from refdb.cli.context import handled, command_line, library, note
+from refdb.cli.context import command_line, handled, library, note
 from refdb.store.library import SaveSummary
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -14,7 +14,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 def report(summary: SaveSummary) -> None:
     """One line of counts, then the studies that were skipped and why."""
     counts = ", ".join(
-        f"{summary.count(action)} {action}" for action in ("added", "updated", "unchanged", "skipped")
+        f"{summary.count(action)} {action}"
+        for action in ("added", "updated", "unchanged", "skipped")
     )
     prefix = "dry run, nothing written: " if summary.dry_run else ""
     note(prefix + counts)

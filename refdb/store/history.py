@@ -50,6 +50,12 @@ class Recorder:
         self.session = session
         self.command = command
         self._before: dict[Entity, dict[str, Any] | None] = {}
+        self.operation_id: int | None = None
+
+    @property
+    def touched_studies(self) -> list[int]:
+        """The ids of the studies this operation touched (for the search index)."""
+        return [entity_id for kind, entity_id in self._before if kind == "study"]
 
     def touch(self, entity: Entity) -> None:
         """Call before changing an existing study or indication."""
@@ -82,6 +88,7 @@ class Recorder:
         )
         self.session.add(operation)
         self.session.flush()
+        self.operation_id = operation.id
         if undoes is not None:
             undoes.undone_by = operation.id
         return operation

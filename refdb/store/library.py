@@ -26,6 +26,7 @@ from refdb.store.database import Database
 from refdb.store.history import Recorder, now
 from refdb.store.models import Identifier, Indication, Study, StudyIndication
 from refdb.store.rows import set_authors, set_title, to_reference
+from refdb.store.search import reindex, search_ids
 
 IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
 SOURCE_RANK = {"hand": 3, "pubmed": 2}
@@ -120,7 +121,13 @@ class Library:
         with self.db.transaction() as session:
             recorder = Recorder(session, command)
             yield session, recorder
-            recorder.finish()
+            self.commit(session, recorder)
+
+    def commit(self, session: Session, recorder: Recorder) -> int | None:
+        """Log the operation and refresh the search index; returns the operation id."""
+        operation = recorder.finish()
+        reindex(session, recorder.touched_studies)
+        return operation.id if operation else None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -137,16 +144,15 @@ class Library:
                 (Identifier.kind == "pmid") & (Identifier.value == pmid),
                 (Identifier.kind == "pmcid") & (Identifier.value == text.upper()),
             ]
-            study_id = session.scalars(
-                select(Identifier.study_id).where(or_(*conditions))
-            ).first()
+            study_id = session.scalars(select(Identifier.study_id).where(or_(*conditions))).first()
             if study_id is None and text.isdigit():
                 study_id = int(text) if session.get(Study, int(text)) else None
             if study_id is not None:
                 study = session.scalars(_study_query().where(Study.id == study_id)).first()
         if study is None:
             raise NotFoundError(f"{ref}: no study with this key, PMID, DOI or id")
-        return study
+        found: Study = study
+        return found
 
     def get(self, ref: str) -> Reference:
         """One study as a Reference (REF: key, PMID, DOI or id)."""
@@ -182,6 +188,13 @@ class Library:
                 self._indication(session, indication)
         return groups
 
+    def search(self, query: str, limit: int = 50) -> list[Reference]:
+        """Studies matching every word of the query in title, abstract, authors, journal or key."""
+        with self.db.reading() as session:
+            ids = search_ids(session, query, limit)
+            studies = {s.id: s for s in session.scalars(_study_query().where(Study.id.in_(ids)))}
+            return [to_reference(studies[i]) for i in ids if i in studies]
+
     def indications(self) -> list[IndicationInfo]:
         """The indications in page order, with how many studies each holds."""
         with self.db.reading() as session:
@@ -202,7 +215,9 @@ class Library:
             select(Indication).where(func.lower(Indication.name) == name.casefold())
         ).first()
         if found is None:
-            raise NotFoundError(f"indication {name!r}: no such indication (see `refdb indications`)")
+            raise NotFoundError(
+                f"indication {name!r}: no such indication (see `refdb indications`)"
+            )
         return found
 
     # --- writing ---------------------------------------------------------------------------
@@ -227,7 +242,9 @@ class Library:
         recorder.created(("indication", indication.id))
         return indication
 
-    def link(self, session: Session, recorder: Recorder, study: Study, indication: Indication) -> bool:
+    def link(
+        self, session: Session, recorder: Recorder, study: Study, indication: Indication
+    ) -> bool:
         """File a study under an indication, at the end of its list; False if already there."""
         if any(link.indication_id == indication.id for link in study.links):
             return False
@@ -237,9 +254,7 @@ class Library:
                 StudyIndication.indication_id == indication.id
             )
         )
-        study.links.append(
-            StudyIndication(indication=indication, position=(position or 0) + 1)
-        )
+        study.links.append(StudyIndication(indication=indication, position=(position or 0) + 1))
         return True
 
     def match(self, session: Session, ref: Reference) -> Study | None:
@@ -327,7 +342,14 @@ class Library:
         stamp = now().isoformat(timespec="seconds")
         wanted = set(fields_only) if fields_only is not None else None
         changes: list[FieldChange] = []
-        names = ("authors", *BIBLIOGRAPHIC_FIELDS, *LIST_FIELDS, "status", "status_note", "page_title")
+        names = (
+            "authors",
+            *BIBLIOGRAPHIC_FIELDS,
+            *LIST_FIELDS,
+            "status",
+            "status_note",
+            "page_title",
+        )
         for name in names:
             if wanted is not None and name not in wanted:
                 continue
@@ -448,8 +470,7 @@ class Library:
                     )
                 if dry_run:
                     raise _DryRun
-                operation = recorder.finish()
-                summary.operation_id = operation.id if operation else None
+                summary.operation_id = self.commit(session, recorder)
         except _DryRun:
             pass
         return summary

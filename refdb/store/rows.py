@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from refdb.records import Author, FieldSource, Notice, Reference, normalise_title
 from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication
@@ -69,6 +69,9 @@ def to_reference(study: Study) -> Reference:
 def set_authors(study: Study, authors: list[Author]) -> None:
     """Replace a study's authors, keeping their order."""
     study.authors.clear()
+    session = object_session(study)
+    if session is not None and study.id is not None:
+        session.flush()  # delete the old rows before their positions are reused
     for position, author in enumerate(authors):
         study.authors.append(
             AuthorRow(
@@ -89,7 +92,11 @@ def set_title(study: Study, title: str) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        # SQLite hands back naive datetimes; they were stored as UTC.
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    return value
 
 
 def study_snapshot(study: Study | None) -> dict[str, Any] | None:
@@ -99,7 +106,10 @@ def study_snapshot(study: Study | None) -> dict[str, Any] | None:
     return {
         "study": {name: _jsonable(getattr(study, name)) for name in STUDY_COLUMNS},
         "authors": [
-            {c: getattr(a, c) for c in ("id", "position", "family", "given", "literal", "suffix", "initials")}
+            {
+                c: getattr(a, c)
+                for c in ("id", "position", "family", "given", "literal", "suffix", "initials")
+            }
             for a in sorted(study.authors, key=lambda a: a.position)
         ],
         "identifiers": sorted(
@@ -107,7 +117,10 @@ def study_snapshot(study: Study | None) -> dict[str, Any] | None:
             key=lambda i: (i["kind"], i["value"]),
         ),
         "links": sorted(
-            ({"indication_id": link.indication_id, "position": link.position} for link in study.links),
+            (
+                {"indication_id": link.indication_id, "position": link.position}
+                for link in study.links
+            ),
             key=lambda link: link["indication_id"],
         ),
     }
@@ -138,7 +151,9 @@ def study_from_snapshot(snapshot: dict[str, Any]) -> Study:
     return study
 
 
-def restore_indication(session: Session, indication_id: int, snapshot: dict[str, Any] | None) -> None:
+def restore_indication(
+    session: Session, indication_id: int, snapshot: dict[str, Any] | None
+) -> None:
     """Put an indication back as the snapshot has it (None: it did not exist)."""
     current = session.get(Indication, indication_id)
     if snapshot is None:
