@@ -336,7 +336,7 @@ def to_csl(ref: Reference, *, with_custom: bool = True) -> dict[str, Any]:
     if ref.epub_date:
         item["available-date"] = {"date-parts": [_iso_to_parts(ref.epub_date)]}
     if with_custom:
-        custom = {}
+        custom: dict[str, Any] = {}
         for name in _CUSTOM_FIELDS:
             value = getattr(ref, name)
             if name == "authors_complete":
@@ -400,7 +400,7 @@ def from_csl(item: dict[str, Any]) -> Reference:
     ref.pmid = normalise_pmid(ref.pmid)
     ref.pmcid = normalise_pmcid(ref.pmcid)
     parts = _csl_date(item.get("issued"))
-    ref.year, ref.month, ref.day = [*parts, None, None, None][:3]  # type: ignore[assignment]
+    ref.year, ref.month, ref.day = [*parts, None, None, None][:3]
     epub = _csl_date(item.get("available-date"))
     if epub:
         ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(epub))

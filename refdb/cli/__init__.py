@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from refdb.cli import curating, reading, writing
+from refdb.cli import curating, exchange, pubmed, reading, writing
 from refdb.cli.context import State
 
 app = typer.Typer(
@@ -32,6 +32,8 @@ def root(
 reading.register(app)
 writing.register(app)
 curating.register(app)
+exchange.register(app)
+pubmed.register(app)
 
 
 def main() -> None:

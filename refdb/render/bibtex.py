@@ -15,6 +15,7 @@ case exactly as stored; a stored sentence-case title prints unchanged.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Literal
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from refdb.records import Author, Reference, base_citation_key
+from refdb.records import Author, IndicationSpec, Reference, base_citation_key
 
 Dialect = Literal["bibtex", "biblatex"]
 
@@ -223,15 +224,27 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
     return fields
 
 
+def indications_comment(indications: Sequence[IndicationSpec]) -> str:
+    """`@comment{refdb-indications: [["CRPS", "For CRPS/RSD"], ...]}`: names and headings in
+    page order, so that an import of this file files studies as they were (tools ignore it)."""
+    pairs = json.dumps([[i.name, i.heading] for i in indications], ensure_ascii=True)
+    pairs = pairs.replace("{", "\\u007b").replace("}", "\\u007d")
+    return f"@comment{{refdb-indications: {pairs}}}\n"
+
+
 def render_bib(
-    refs: Sequence[Reference], *, dialect: Dialect = "bibtex", ascii: bool = False
+    refs: Sequence[Reference],
+    *,
+    dialect: Dialect = "bibtex",
+    ascii: bool = False,
+    indications: Sequence[IndicationSpec] = (),
 ) -> str:
     """BibTeX or BibLaTeX text for `refs`, in the order given.
 
     Unicode stays UTF-8 unless `ascii` is set, then it is written as LaTeX (`{\\"o}`).
     """
     types = _BIBLATEX_TYPES if dialect == "biblatex" else _BIBTEX_TYPES
-    chunks: list[str] = []
+    chunks: list[str] = [indications_comment(indications)] if indications else []
     for ref, key in zip(refs, export_keys(refs), strict=True):
         fields = _fields(ref, dialect, ascii)
         body = ",\n".join(f"  {name} = {value}" for name, value in fields)
@@ -239,11 +252,21 @@ def render_bib(
     return "\n".join(chunks)
 
 
-def render_bibtex(refs: Sequence[Reference], *, ascii: bool = False) -> str:
+def render_bibtex(
+    refs: Sequence[Reference],
+    *,
+    ascii: bool = False,
+    indications: Sequence[IndicationSpec] = (),
+) -> str:
     """BibTeX text: `journal`, `year`, `month = jan` (a bare macro), `pmid`."""
-    return render_bib(refs, dialect="bibtex", ascii=ascii)
+    return render_bib(refs, dialect="bibtex", ascii=ascii, indications=indications)
 
 
-def render_biblatex(refs: Sequence[Reference], *, ascii: bool = False) -> str:
+def render_biblatex(
+    refs: Sequence[Reference],
+    *,
+    ascii: bool = False,
+    indications: Sequence[IndicationSpec] = (),
+) -> str:
     """BibLaTeX text: `journaltitle`, `date`, the PMID as `eprint` with `eprinttype = {pubmed}`."""
-    return render_bib(refs, dialect="biblatex", ascii=ascii)
+    return render_bib(refs, dialect="biblatex", ascii=ascii, indications=indications)

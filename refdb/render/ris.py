@@ -79,6 +79,9 @@ def _record(ref: Reference, key: str) -> dict[str, Any]:
         notes.append(f"PMID: {ref.pmid}")
     if ref.pmcid:
         notes.append(f"PMCID: {ref.pmcid}")
+    if ref.indications:
+        # Keywords mix indications with other keywords; this note tells refdb which are which.
+        notes.append(f"refdb indications: {'; '.join(ref.indications)}")
     if notes:
         record["notes"] = notes
     return record

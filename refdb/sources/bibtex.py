@@ -10,6 +10,7 @@ to Unicode here, with pylatexenc, field by field: titles and names are decoded, 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -30,7 +31,14 @@ from bibtexparser.model import (
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from refdb.errors import RefdbError
-from refdb.records import Author, Reference, initials_of, normalise_doi, normalise_pmcid
+from refdb.records import (
+    Author,
+    IndicationSpec,
+    Reference,
+    initials_of,
+    normalise_doi,
+    normalise_pmcid,
+)
 from refdb.sources.textfile import read_text, stamp_provenance
 
 ENTRY_TYPES = {
@@ -306,7 +314,38 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> list[Reference]:
     return refs
 
 
+_DECLARED = re.compile(r"@comment\s*\{\s*refdb-indications:\s*(\[.*?\])\s*\}", re.I | re.S)
+
+
+def declared_indications(text: str) -> list[IndicationSpec]:
+    """Indications a refdb export declares in `@comment{refdb-indications: [...]}`, in order.
+
+    BibTeX has no field for them (keywords mix indications with other words), and every
+    BibTeX tool ignores `@comment`, so refdb's exports carry names and headings there.
+    """
+    match = _DECLARED.search(text)
+    if not match:
+        return []
+    try:
+        raw = json.loads(match.group(1))
+        return [
+            IndicationSpec(name=str(name), heading=str(heading), position=number)
+            for number, (name, heading) in enumerate(raw, start=1)
+        ]
+    except (ValueError, TypeError):
+        return []
+
+
+def _file_declared(refs: list[Reference], specs: list[IndicationSpec]) -> list[Reference]:
+    names = {spec.name.casefold(): spec.name for spec in specs}
+    for ref in refs:
+        ref.indications = [names[k.casefold()] for k in ref.keywords if k.casefold() in names]
+        ref.keywords = [k for k in ref.keywords if k.casefold() not in names]
+    return refs
+
+
 def read_bibtex(path: Path) -> list[Reference]:
     """Read a `.bib` file; each field it sets is credited to `bibtex:<file name>`."""
-    refs = parse_bibtex(read_text(path), source=str(path))
+    text = read_text(path)
+    refs = _file_declared(parse_bibtex(text, source=str(path)), declared_indications(text))
     return stamp_provenance(refs, f"bibtex:{path.name}")

@@ -45,6 +45,7 @@ _HEADER_LINE = re.compile(r"^\d+\.?$")  # rispy's writer numbers its records
 _DATE = re.compile(r"(\d{4})(?:[/-](\d{1,2})?(?:[/-](\d{1,2})?)?)?")
 _PMID = re.compile(r"\d{1,9}")
 _LABELLED = re.compile(r"\b(PMID|PMCID)\s*:\s*(\S+)", re.IGNORECASE)
+_INDICATIONS_NOTE = re.compile(r"^refdb indications:\s*(.*)$", re.IGNORECASE)
 _INITIALS = re.compile(r"^(.+?)\s+([A-Z]{1,3})$")
 
 
@@ -173,6 +174,12 @@ def _record_to_reference(record: dict[str, Any], line_of: dict[str, int], start:
             raise _RecordError(line_of.get(tag, start), f"PMID '{pmid}' is not a PMID")
         ref.pmid = pmid
     ref.pmcid = normalise_pmcid(labelled.get("PMCID"))
+    for note in record.get("notes") or []:
+        match = _INDICATIONS_NOTE.match(str(note).strip())
+        if match:
+            ref.indications = [n.strip() for n in match.group(1).split(";") if n.strip()]
+            declared = {n.casefold() for n in ref.indications}
+            ref.keywords = [k for k in ref.keywords if k.casefold() not in declared]
     return ref
 
 
