@@ -474,3 +474,39 @@ class Library:
         except _DryRun:
             pass
         return summary
+
+    def refresh(
+        self,
+        updates: Sequence[tuple[str, Reference]],
+        *,
+        source: str,
+        command: str,
+        dry_run: bool = False,
+        force: bool = False,
+        fields_only: Iterable[str] | None = None,
+    ) -> SaveSummary:
+        """Apply fetched References onto the stored studies they belong to, in one transaction.
+
+        Each update names its study (key, PMID, DOI or id), so a record whose title differs
+        slightly from the stored one still lands on that study instead of becoming a new one.
+        """
+        summary = SaveSummary(dry_run=dry_run)
+        wanted = tuple(fields_only) if fields_only is not None else None
+        try:
+            with self.db.transaction() as session:
+                recorder = Recorder(session, command)
+                for ref_text, ref in updates:
+                    study = self.find(session, ref_text)
+                    recorder.touch(("study", study.id))
+                    changes = self.apply(
+                        session, study, ref, source, force=force, fields_only=wanted
+                    )
+                    action = "updated" if any(c.skipped is None for c in changes) else "unchanged"
+                    session.flush()
+                    summary.results.append(SaveResult(action, study.key, study.title, changes))
+                if dry_run:
+                    raise _DryRun
+                summary.operation_id = self.commit(session, recorder)
+        except _DryRun:
+            pass
+        return summary

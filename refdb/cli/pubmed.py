@@ -1,0 +1,173 @@
+"""Commands that ask PubMed: add, enrich, check (and the `.txt` branch of `refdb import`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from refdb import enrichment
+from refdb.cli.context import command_line, err, fail, handled, library, show_value
+from refdb.cli.writing import report
+from refdb.enrichment import AmbiguousTitleError, candidates_text
+from refdb.errors import RefdbError
+from refdb.sources.pubmed import Candidate, EutilsClient
+from refdb.store.library import SaveSummary
+
+
+def default_client() -> EutilsClient:
+    """The E-utilities client commands use (settings from the environment)."""
+    return EutilsClient()
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[enrichment.Progress | None]:
+    """A progress bar on stderr when both stdout and stderr are terminals; else no callback."""
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def note(message: str) -> None:
+    """A line for the person at the terminal, on stderr, never wrapped (scripts grep it)."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def _changes(summary: SaveSummary) -> None:
+    """Per study, the fields that change (old -> new) and those kept (edited by hand)."""
+    for result in summary.results:
+        if not result.changes:
+            continue
+        note(f"{result.key}: {result.action}")
+        for change in result.changes:
+            old, new = show_value(change.old), show_value(change.new)
+            if change.skipped:
+                note(f"  {change.field}: kept {old} ({change.skipped}); PubMed has {new}")
+            else:
+                note(f"  {change.field}: {old} -> {new}")
+
+
+def _candidates(candidates: list[Candidate]) -> None:
+    for line in candidates_text(candidates):
+        note(f"    {line}")
+
+
+def add_command(
+    ctx: typer.Context,
+    pmid: str | None = typer.Option(None, "--pmid", help="PubMed ID."),
+    doi: str | None = typer.Option(None, "--doi", help="DOI (10.NNNN/...)."),
+    title: str | None = typer.Option(None, "--title", help="Title, resolved on PubMed."),
+    indications: list[str] = typer.Option(
+        [], "--indication", "-i", help="File the study under this indication (repeatable)."
+    ),
+) -> None:
+    """Look a study up on PubMed and store it."""
+    lib = library(ctx)
+    with default_client() as client:
+        try:
+            summary = enrichment.add(
+                lib,
+                pmid=pmid,
+                doi=doi,
+                title=title,
+                indications=indications,
+                command=command_line(),
+                client=client,
+            )
+        except AmbiguousTitleError as exc:
+            note("candidates (score out of 100):")
+            _candidates(exc.candidates)
+            fail(str(exc))
+    for result in summary.results:
+        note(f"{result.key}: {result.action} ({result.title[:70]})")
+
+
+def import_titles_command_body(
+    ctx: typer.Context, path: Path, indications: list[str], dry_run: bool
+) -> None:
+    """`refdb import titles.txt`: resolve each line on PubMed, store the resolved ones."""
+    lib = library(ctx)
+    with default_client() as client, progress_bar(f"resolving {path.name}") as progress:
+        summary = enrichment.import_titles(
+            lib,
+            path,
+            indications=indications,
+            dry_run=dry_run,
+            command=command_line(),
+            client=client,
+            progress=progress,
+        )
+    resolved = summary.having("resolved")
+    ambiguous = summary.having("ambiguous")
+    missing = summary.having("not found")
+    note(
+        f"{path.name}: {len(resolved)} resolved, {len(ambiguous)} ambiguous, {len(missing)} not found"
+    )
+    for outcome in ambiguous:
+        note(f"  line {outcome.line}: ambiguous, not stored: {outcome.title[:80]!r}")
+        _candidates(outcome.candidates)
+    for outcome in missing:
+        note(f"  line {outcome.line}: not found on PubMed: {outcome.title[:80]!r}")
+    if not resolved:
+        raise RefdbError(f"{path}: no title resolved on PubMed; nothing stored")
+    report(summary.saved)
+
+
+def enrich_command(
+    ctx: typer.Context,
+    refs: list[str] | None = typer.Argument(None, help="Citation keys, PMIDs, DOIs or ids."),
+    all_studies: bool = typer.Option(False, "--all", help="Every study, not only incomplete ones."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    force: bool = typer.Option(False, "--force", help="Overwrite fields edited by hand too."),
+) -> None:
+    """Fill and refresh fields from PubMed; shows what changed (REFs, --all, or incomplete)."""
+    lib = library(ctx)
+    with default_client() as client, progress_bar("enriching") as progress:
+        summary = enrichment.enrich(
+            lib,
+            refs or (),
+            all=all_studies,
+            dry_run=dry_run,
+            force=force,
+            command=command_line(),
+            client=client,
+            progress=progress,
+        )
+    _changes(summary.saved)
+    for item in summary.unresolved:
+        note(f"{item.key}: {item.reason}: {item.title[:70]!r}")
+        _candidates(item.candidates)
+    report(summary.saved)
+
+
+def check_command(ctx: typer.Context) -> None:
+    """Re-query PubMed for retractions, corrections and expressions of concern; flag them."""
+    lib = library(ctx)
+    with default_client() as client, progress_bar("checking") as progress:
+        result = enrichment.check(lib, command=command_line(), client=client, progress=progress)
+    note(f"checked {result.checked} studies with a PMID: {len(result.flagged)} flagged")
+    for flag in result.flagged:
+        marker = " (new)" if flag.new else ""
+        note(f"  {flag.key}: {flag.status.upper()}{marker}: {flag.status_note or ''}")
+        note(f"    {flag.title[:90]}")
+    for key in result.missing:
+        note(f"  {key}: PMID not found on PubMed")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the PubMed commands to the app."""
+    app.command("add")(handled(add_command))
+    app.command("enrich")(handled(enrich_command))
+    app.command("check")(handled(check_command))

@@ -1,0 +1,364 @@
+"""PubMed joined to the store: add, import titles, enrich and check studies.
+
+These functions look records up through the PubMed client (refdb/sources/pubmed) and store them
+through the Library (refdb/store). Every lookup happens before anything is written, and each
+command's writes are one transaction: a PubMed failure midway writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from refdb.errors import LookupFailedError, RefdbError
+from refdb.records import Notice, Reference, normalise_doi, normalise_pmid
+from refdb.sources.pubmed import (
+    Candidate,
+    EutilsClient,
+    fetch_pmids,
+    resolve_doi,
+    resolve_title,
+)
+from refdb.sources.textfile import read_text
+from refdb.store.library import Library, SaveSummary
+
+PUBMED_SOURCE = "pubmed"
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as lookups finish."""
+
+INCOMPLETE_FIELDS = ("pmid", "container_title", "year", "volume", "issue", "pages")
+"""A study missing any of these is enriched by a bare `refdb enrich`."""
+
+CHECK_FIELDS = ("status", "status_note", "publication_types")
+"""What `refdb check` refreshes (notices are always merged in)."""
+
+
+class AmbiguousTitleError(LookupFailedError):
+    """A title whose best PubMed candidate scores below the threshold; carries the candidates."""
+
+    def __init__(self, message: str, candidates: Sequence[Candidate]) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+@dataclass
+class TitleOutcome:
+    """One line of a titles file and what PubMed made of it."""
+
+    line: int
+    title: str
+    reference: Reference | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        """'resolved', 'ambiguous' (candidates below the threshold) or 'not found'."""
+        if self.reference is not None:
+            return "resolved"
+        return "ambiguous" if any(not c.notice for c in self.candidates) else "not found"
+
+
+@dataclass
+class TitleImportSummary:
+    """The outcome of `refdb import titles.txt`: every title's lookup and what was stored."""
+
+    outcomes: list[TitleOutcome]
+    saved: SaveSummary
+
+    def having(self, state: str) -> list[TitleOutcome]:
+        """The titles that ended in this state."""
+        return [o for o in self.outcomes if o.state == state]
+
+
+@dataclass
+class Unresolved:
+    """A stored study that enrichment could not find on PubMed."""
+
+    key: str
+    title: str
+    reason: str
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class EnrichSummary:
+    """What `refdb enrich` changed, and the studies it could not find."""
+
+    saved: SaveSummary
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+@dataclass
+class Flagged:
+    """A study PubMed marks as retracted, corrected or under an expression of concern."""
+
+    key: str
+    title: str
+    status: str
+    status_note: str | None
+    notices: list[Notice]
+    new: bool
+
+
+@dataclass
+class CheckReport:
+    """The outcome of `refdb check`."""
+
+    checked: int
+    flagged: list[Flagged]
+    missing: list[str]
+    saved: SaveSummary
+
+
+def _client(client: EutilsClient | None) -> EutilsClient:
+    return client if client is not None else EutilsClient()
+
+
+def candidates_text(candidates: Sequence[Candidate], limit: int = 5) -> list[str]:
+    """Candidates as lines for a person: score, PMID, year, first author, title."""
+    lines = []
+    for candidate in candidates[:limit]:
+        ref = candidate.reference
+        kind = " (notice, never taken)" if candidate.notice else ""
+        lines.append(
+            f"{candidate.score:5.1f}  PMID {ref.pmid or '-'}  {ref.year or '----'}  "
+            f"{ref.first_author or '-'}: {ref.title[:90]}{kind}"
+        )
+    return lines
+
+
+def lookup(
+    client: EutilsClient,
+    *,
+    pmid: str | None = None,
+    doi: str | None = None,
+    title: str | None = None,
+) -> Reference:
+    """The PubMed record for one PMID, DOI or title; LookupFailedError when there is none."""
+    given = [v for v in (pmid, doi, title) if v is not None and v.strip()]
+    if len(given) != 1:
+        raise RefdbError("give exactly one of --pmid, --doi or --title")
+    if pmid is not None:
+        wanted = normalise_pmid(pmid)
+        if not wanted or not wanted.isdigit():
+            raise RefdbError(f"PMID {pmid!r}: not a PMID (digits)")
+        found = fetch_pmids(client, [wanted])
+        if not found:
+            raise LookupFailedError(f"PMID {wanted}: not found on PubMed")
+        return found[0]
+    if doi is not None:
+        wanted_doi = normalise_doi(doi)
+        ref = resolve_doi(client, wanted_doi or "")
+        if ref is None:
+            raise LookupFailedError(f"DOI {wanted_doi or doi}: not found on PubMed")
+        return ref
+    assert title is not None
+    resolution = resolve_title(client, title)
+    if resolution.accepted is None:
+        if not resolution.candidates:
+            raise LookupFailedError(f"title {title.strip()[:80]!r}: not found on PubMed")
+        best = resolution.best
+        raise AmbiguousTitleError(
+            f"title {title.strip()[:80]!r}: no PubMed record matches closely enough "
+            f"(best score {best.score:.0f} of 100; nothing stored)"
+            if best
+            else f"title {title.strip()[:80]!r}: PubMed found only notices (nothing stored)",
+            resolution.candidates,
+        )
+    return resolution.accepted
+
+
+def add(
+    library: Library,
+    *,
+    pmid: str | None = None,
+    doi: str | None = None,
+    title: str | None = None,
+    indications: Sequence[str] = (),
+    command: str,
+    client: EutilsClient | None = None,
+) -> SaveSummary:
+    """Look one study up on PubMed (by PMID, DOI or title) and store it under indications."""
+    ref = lookup(_client(client), pmid=pmid, doi=doi, title=title)
+    return library.save([ref], source=PUBMED_SOURCE, command=command, indications=indications)
+
+
+def read_titles(path: Path) -> list[tuple[int, str]]:
+    """(line number, title) for each non-blank line of a titles file; '#' starts a comment."""
+    titles = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        text = " ".join(line.split())
+        if text and not text.startswith("#"):
+            titles.append((number, text))
+    if not titles:
+        raise RefdbError(f"{path}: no titles (one title a line)")
+    return titles
+
+
+def import_titles(
+    library: Library,
+    path: Path,
+    *,
+    indications: Sequence[str] = (),
+    dry_run: bool = False,
+    command: str,
+    client: EutilsClient | None = None,
+    progress: Progress | None = None,
+) -> TitleImportSummary:
+    """Resolve each title of a file on PubMed; store the resolved ones in one transaction.
+
+    Ambiguous titles (candidates below the threshold) and titles PubMed does not know are
+    reported, not stored. A PubMed failure midway raises before anything is written.
+    """
+    eutils = _client(client)
+    titles = read_titles(path)
+    outcomes = []
+    for done, (line, title) in enumerate(titles, start=1):
+        resolution = resolve_title(eutils, title)
+        outcomes.append(TitleOutcome(line, title, resolution.accepted, resolution.candidates))
+        if progress is not None:
+            progress(done, len(titles))
+    resolved = [o.reference for o in outcomes if o.reference is not None]
+    saved = library.save(
+        resolved,
+        source=PUBMED_SOURCE,
+        command=command,
+        indications=indications,
+        dry_run=dry_run,
+    )
+    return TitleImportSummary(outcomes, saved)
+
+
+def studies_to_enrich(
+    library: Library, refs: Sequence[str] = (), all: bool = False
+) -> list[Reference]:
+    """The named studies; every study with `all`; else those missing a PMID or citation field."""
+    if refs:
+        return [library.get(ref) for ref in refs]
+    studies = library.studies()
+    if all:
+        return studies
+    return [s for s in studies if any(getattr(s, f) in (None, "") for f in INCOMPLETE_FIELDS)]
+
+
+def enrich(
+    library: Library,
+    refs: Sequence[str] = (),
+    *,
+    all: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    command: str,
+    client: EutilsClient | None = None,
+    progress: Progress | None = None,
+) -> EnrichSummary:
+    """Fill and refresh stored studies from PubMed, field by field, in one transaction.
+
+    Studies with a PMID are fetched in batches; the others by DOI, else by title (scored with
+    their year and first author). Fields edited by hand are kept unless `force`. The fetched
+    record is applied to the study it was looked up for, so a PMID found for a seed study
+    lands on that study even when PubMed spells the title a little differently.
+    """
+    eutils = _client(client)
+    studies = studies_to_enrich(library, refs, all)
+    total = len(studies)
+    done = 0
+    updates: list[tuple[str, Reference]] = []
+    unresolved: list[Unresolved] = []
+
+    with_pmid = [s for s in studies if s.pmid]
+    if with_pmid:
+        by_pmid = {r.pmid: r for r in fetch_pmids(eutils, [s.pmid for s in with_pmid if s.pmid])}
+        for study in with_pmid:
+            fetched = by_pmid.get(study.pmid)
+            if fetched is None:
+                unresolved.append(
+                    Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
+                )
+            else:
+                updates.append((_key(study), fetched))
+        done += len(with_pmid)
+        if progress is not None:
+            progress(done, total)
+
+    for study in (s for s in studies if not s.pmid):
+        fetched = resolve_doi(eutils, study.doi) if study.doi else None
+        if fetched is None:
+            resolution = resolve_title(
+                eutils,
+                study.page_title or study.title,
+                year=study.year,
+                first_author=study.first_author or None,
+            )
+            fetched = resolution.accepted
+            if fetched is None:
+                reason = (
+                    "no PubMed record matches closely enough"
+                    if resolution.best
+                    else ("not found on PubMed")
+                )
+                unresolved.append(
+                    Unresolved(_key(study), study.title, reason, resolution.candidates)
+                )
+        if fetched is not None:
+            updates.append((_key(study), fetched))
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    saved = library.refresh(
+        updates, source=PUBMED_SOURCE, command=command, dry_run=dry_run, force=force
+    )
+    return EnrichSummary(saved, unresolved)
+
+
+def check(
+    library: Library,
+    *,
+    command: str,
+    client: EutilsClient | None = None,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Re-fetch every study with a PMID and flag retractions, errata and expressions of concern.
+
+    The status, its note, the publication types and any new notices are stored (one
+    transaction); the report lists every flagged study, marking those flagged just now.
+    """
+    eutils = _client(client)
+    studies = [s for s in library.studies() if s.pmid]
+    fetched: dict[str, Reference] = {}
+    pmids = [s.pmid for s in studies if s.pmid]
+    # One efetch per 200 PMIDs; the client batches, we report progress per batch.
+    for start in range(0, len(pmids), 200):
+        for ref in fetch_pmids(eutils, pmids[start : start + 200]):
+            if ref.pmid:
+                fetched[ref.pmid] = ref
+        if progress is not None:
+            progress(min(start + 200, len(pmids)), len(pmids))
+    updates = [(_key(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
+    saved = library.refresh(
+        updates, source=PUBMED_SOURCE, command=command, fields_only=CHECK_FIELDS
+    )
+    before = {_key(s): s.status for s in studies}
+    flagged = []
+    for key, ref in updates:
+        if ref.status is None:
+            continue
+        flagged.append(
+            Flagged(
+                key=key,
+                title=ref.title,
+                status=ref.status,
+                status_note=ref.status_note,
+                notices=ref.notices,
+                new=before.get(key) != ref.status,
+            )
+        )
+    missing = [_key(s) for s in studies if s.pmid not in fetched]
+    return CheckReport(len(studies), flagged, missing, saved)
+
+
+def _key(study: Reference) -> str:
+    return study.key or str(study.id)
