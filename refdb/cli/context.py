@@ -7,7 +7,9 @@ import json
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from contextvars import ContextVar
+from enum import Enum
+from typing import Any, NoReturn, ParamSpec, TypeGuard, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,11 +47,18 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _is_context(value: Any) -> TypeGuard[typer.Context]:
+    # Typer passes its click Context, which is not an instance of the `typer.Context` hint.
+    return hasattr(value, "find_root") and hasattr(value, "command_path")
+
+
 def handled(command: Callable[P, R]) -> Callable[P, R]:
     """Run a command: refdb's errors become one line on stderr and exit code 1."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = kwargs.get("ctx") or next((a for a in args if _is_context(a)), None)
+        _CURRENT.set(ctx if _is_context(ctx) else None)
         try:
             return command(*args, **kwargs)
         except RefdbError as exc:
@@ -58,8 +67,8 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             fail(f"database error: {detail}")
         finally:
-            ctx = next((a for a in args if isinstance(a, typer.Context)), kwargs.get("ctx"))
-            if isinstance(ctx, typer.Context) and isinstance(ctx.find_root().obj, State):
+            _CURRENT.set(None)
+            if _is_context(ctx) and isinstance(ctx.find_root().obj, State):
                 ctx.find_root().obj.close()
 
     return run
@@ -77,9 +86,37 @@ def library(ctx: typer.Context) -> Library:
     return state.library()
 
 
+_CURRENT: ContextVar[typer.Context | None] = ContextVar("refdb_command", default=None)
+
+
+def _words(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [w for v in value for w in _words(v)]
+    if isinstance(value, Enum):
+        return [str(value.value)]
+    return [str(value)]
+
+
 def command_line() -> str:
-    """The command as typed, for the change log."""
-    return shlex.join(["refdb", *sys.argv[1:]])
+    """The running command, for the change log: `refdb tag hu2016single Anxiety`.
+
+    Rebuilt from the parsed parameters (not sys.argv), leaving out the global `--db`, whose
+    URL may hold a password.
+    """
+    ctx = _CURRENT.get()
+    if ctx is None:
+        return shlex.join(["refdb", *sys.argv[1:]])
+    words = ["refdb", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if value is None or value is False or value == [] or value == ():
+            continue
+        if param.param_type_name == "argument":
+            words += _words(value)
+        elif value != param.default or param.required:
+            flag = param.opts[0]
+            words += [flag] if value is True else [w for v in _words(value) for w in (flag, v)]
+    return shlex.join(words)
 
 
 def print_json(data: Any) -> None:

@@ -55,7 +55,7 @@ def remove_command(
     lib = library(ctx)
     if not yes and sys.stdin.isatty():
         keys = [lib.get(ref).key for ref in refs]
-        typer.confirm(f"Remove {', '.join(str(k) for k in keys)}?", abort=True)
+        typer.confirm(f"Remove {', '.join(str(k) for k in keys)}?", abort=True, err=True)
     removed = curation.remove(lib, refs, command=command_line())
     note(f"removed {', '.join(removed)} (refdb undo brings them back)")
 
