@@ -165,3 +165,57 @@ def test_installed_console_script_and_python_m(tmp_path: Path) -> None:
     )
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr and missing.stderr.count("\n") == 1
+
+
+JOURNALS = ["J Pain", "Neurology", "Pain Med", "J Pain", "Pain", "Psychol Med", "World J Psychiatr",
+            "Am J Psychiatry", "Transl Psychiatry"]  # fmt: skip
+
+
+def test_the_page_shows_every_seed_study_in_its_group_with_links(cli: RunCli) -> None:
+    cli("seed")
+    result = cli("page")
+    assert result.exit_code == 0, result.stderr
+    page = result.stdout
+    crps, depression = page.index("## For CRPS/RSD"), page.index("## For Depression")
+    assert crps < depression
+    metadata = json.loads((REPO.parent / "shared" / "seed-metadata.json").read_text())
+    position = -1
+    for study, journal in zip(metadata["studies"], JOURNALS, strict=True):
+        first = study["authors"][0]
+        initials = first["initials"]
+        entry = page.index(f"{first['family']} {initials}", position + 1)
+        assert entry > position, f"{first['family']} out of order"
+        position = entry
+        in_depression = entry > depression
+        assert in_depression == (study["indication"] == "Depression")
+        line = page[entry : page.index("\n", page.index("\n", entry) + 1)]
+        assert f"*{journal}*" in line and str(study["year"]) in line
+        if study["pmid"]:
+            assert f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/" in line
+        else:
+            assert "https://pubmed.ncbi.nlm.nih.gov/?term=" in line
+        if study["doi"]:
+            assert f"https://doi.org/{study['doi']}" in line
+        if not study["authors_complete"]:
+            assert "et al." in line
+
+
+def test_page_formats_styles_and_output_file(cli: RunCli, tmp_path: Path) -> None:
+    cli("seed")
+    target = tmp_path / "evidence.html"
+    result = cli("page", "--format", "html", "--style", "vancouver", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    html = target.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert "Schwartzman RJ, Alexander GM" in html and "2009 Dec" in html
+    text = cli("page", "--format", "text", "--style", "apa").stdout
+    assert "Schwartzman, R. J., Alexander, G. M." in text and "For Depression" in text
+
+
+def test_bad_page_options(cli: RunCli, tmp_path: Path) -> None:
+    cli("seed")
+    style = cli("page", "--style", "chicago-ish")
+    assert style.exit_code == 1 and style.stderr.count("\n") == 1 and "chicago-ish" in style.stderr
+    assert cli("page", "--format", "pdf").exit_code == 2
+    unwritable = cli("page", "-o", str(tmp_path / "missing" / "page.md"))
+    assert unwritable.exit_code == 1 and unwritable.stderr.count("\n") == 1
