@@ -17,9 +17,11 @@ demo: $(STAMP)
 	$(BIN)/refdb seed
 	$(BIN)/refdb page
 
+LINTED := $(wildcard refdb tests migrations benchmarks)
+
 lint: $(STAMP)
-	$(BIN)/ruff check refdb tests migrations benchmarks
-	$(BIN)/ruff format --check refdb tests migrations benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
