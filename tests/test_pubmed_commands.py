@@ -24,6 +24,7 @@ from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
     SHARED_PUBMED,
     FakePubmed,
     fake_pubmed,
+    real_limiter,
     seed_studies,
     unthrottled,
 )
@@ -396,3 +397,50 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
     history = cli("history", "--json")
     # Logged (and undoable): the add, and the one check that changed something.
     assert len(json.loads(history.stdout)) == 2
+
+
+# --- library level: the rate, and the progress bar ----------------------------------------
+
+
+def test_import_titles_keeps_to_three_requests_a_second(
+    served: HTTPServer,
+    fake_pubmed: FakePubmed,  # noqa: F811
+    real_limiter: Any,  # noqa: F811
+    tmp_path: Path,
+    db_url: str,
+) -> None:
+    from refdb import api, enrichment
+
+    titles = tmp_path / "titles.txt"
+    titles.write_text("\n".join(page_titles()[2:5]) + "\n", "utf-8")
+    library = api.open_library(db_url)
+    done: list[tuple[int, int]] = []
+    with EutilsClient() as client:
+        summary = enrichment.import_titles(
+            library,
+            titles,
+            command="test",
+            client=client,
+            progress=lambda d, t: done.append((d, t)),
+        )
+    library.close()
+    assert [o.state for o in summary.outcomes] == ["resolved"] * 3
+    assert done == [(1, 3), (2, 3), (3, 3)]
+    times = sorted(s.at for s in fake_pubmed.seen)
+    assert len(times) == 6  # measured: one esearch and one efetch per title
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 3
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    with pubmed_cli.progress_bar("x") as progress:
+        assert progress is None  # pytest captures: not a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    with pubmed_cli.progress_bar("x") as progress:
+        assert progress is None  # stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with pubmed_cli.progress_bar("x") as progress:
+        assert progress is not None
+        progress(1, 2)
