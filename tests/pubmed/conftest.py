@@ -107,7 +107,7 @@ def _esearch_response(ids: list[str]) -> Response:
 @pytest.fixture(autouse=True)
 def unthrottled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Most tests need no rate limit; the rate-limit tests ask for `real_limiter`."""
-    monkeypatch.setattr(client_module, "_LIMITER", RateLimiter(period=0.0))
+    monkeypatch.setattr(client_module, "_LIMITER", RateLimiter(period=0.0, margin=0.0))
 
 
 @pytest.fixture

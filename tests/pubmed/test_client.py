@@ -91,7 +91,7 @@ def test_no_more_than_three_requests_in_any_second_without_a_key(
     elapsed = time.monotonic() - started
     assert len(times) == 7
     assert _max_in_any_second(times) <= 3
-    assert 2.0 <= elapsed < 4.0
+    assert 2.0 <= elapsed < 5.0  # limited, yet not throttled far beyond the limit
 
 
 def test_ten_requests_a_second_with_a_key(
@@ -104,7 +104,7 @@ def test_ten_requests_a_second_with_a_key(
         client.esearch(f"q{i}")
     elapsed = time.monotonic() - started
     assert _max_in_any_second(times) <= 10
-    assert 1.0 <= elapsed < 2.5
+    assert 1.0 <= elapsed < 3.5
 
 
 def test_429_with_retry_after_is_retried(make_client: MakeClient, httpserver: HTTPServer) -> None:

@@ -45,8 +45,10 @@ log = logging.getLogger(__name__)
 class RateLimiter:
     """A thread-safe sliding window: at most `rate` request starts in any `period` seconds."""
 
-    def __init__(self, period: float = 1.0) -> None:
-        self.period = period
+    def __init__(self, period: float = 1.0, margin: float = 0.05) -> None:
+        # NCBI counts requests as they arrive; the margin keeps a request that was slow on
+        # the wire from landing in the same second as a later one.
+        self.period = period + margin
         self._lock = threading.Lock()
         self._starts: deque[float] = deque()
 
