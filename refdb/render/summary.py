@@ -32,8 +32,17 @@ def describe(ref: Reference) -> str:
         ("URL", ref.url),
         ("publication types", "; ".join(ref.publication_types) or None),
         ("indications", ", ".join(ref.indications) or None),
-        ("status", f"{ref.status}" + (f" ({ref.status_note})" if ref.status_note else "") if ref.status else None),
-        ("notices", "; ".join(f"{n.kind} {n.pmid or n.citation or ''}".strip() for n in ref.notices) or None),
+        (
+            "status",
+            f"{ref.status}" + (f" ({ref.status_note})" if ref.status_note else "")
+            if ref.status
+            else None,
+        ),
+        (
+            "notices",
+            "; ".join(f"{n.kind} {n.pmid or n.citation or ''}".strip() for n in ref.notices)
+            or None,
+        ),
         ("other keys", ", ".join(ref.aliases) or None),
         ("abstract", ref.abstract),
     ]
