@@ -1,0 +1,51 @@
+"""Smoke test of benchmarks/: each script runs on a tiny size, prints its table and checks.
+
+No timing is asserted here: speed is measured by running the benchmarks themselves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def benchmarks_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+
+def _scripts() -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in BENCHMARKS.glob("bench_*.py")))
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_run_all_runs_every_bench_script() -> None:
+    run_all = importlib.import_module("run_all")
+    assert sorted(run_all.SCRIPTS) == list(_scripts())
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+@pytest.mark.parametrize("script", _scripts())
+def test_bench_script_prints_its_figures(script: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module = importlib.import_module(script.removesuffix(".py"))
+    args = ["--quick", "--repeats", "1"]
+    if script != "bench_pubmed_parse.py":  # its size is a count of whole-document parses
+        args += ["--size", "12"]
+    status = module.main(args)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    if out.startswith("skipped:"):  # the shared fixtures are not next to this checkout
+        assert script == "bench_pubmed_parse.py"
+        return
+    assert out.startswith("## ")
+    # Every table has its baseline at 1.00x and at least one figure against it.
+    rows = re.findall(r"^(.+?)\s+(\d+)\s+(\d+\.\d{4})\s+\S+ (?:ms|µs)\s+(\d+\.\d\d)x$", out, re.M)
+    assert len(rows) >= 2, out
+    baselines = [row for row in rows if "(baseline)" in row[0]]
+    assert baselines and all(row[3] == "1.00" for row in baselines), out
+    assert re.search(r"^check: .*: yes", out, re.M), out
