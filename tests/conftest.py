@@ -20,6 +20,15 @@ SHARED = REPO.parent / "shared"
 RunCli = Callable[..., Result]
 
 
+def needs(tool: str) -> pytest.MarkDecorator:
+    """Skip when an outside program is missing, except in CI (REFDB_REQUIRE_TOOLS), which
+    installs it: there a missing tool fails the test instead of hiding it."""
+    import shutil
+
+    missing = shutil.which(tool) is None and not os.environ.get("REFDB_REQUIRE_TOOLS")
+    return pytest.mark.skipif(missing, reason=f"{tool} is not installed (.ci/run installs it)")
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's library or the internet."""

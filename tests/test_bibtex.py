@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pybtex.database
@@ -16,6 +16,7 @@ from refdb.records import Author, Reference, from_csl
 from refdb.render.bibtex import render_biblatex, render_bibtex
 from refdb.sources.bibtex import parse_bibtex, read_bibtex
 from refdb.sources.files import read_references
+from tests.conftest import needs
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -184,7 +185,10 @@ def test_bibtex_export_dialect() -> None:
     assert "author = {{International Association for the Study of Pain} and Müller, Jörg}" in body
     assert "title = {{DNA} methylation \\& {R}-ketamine in 50\\% of {CRPS}\\_1 cases" in body
     assert "journal = {Pain \\& Therapy}" in body
-    assert "pages = {89--96}" in body and "pmid = {123}" in body and "pmcid = {PMC99}" in body
+    assert "pages = {89--96}" in body
+    # The PMID as eprint, not `pmid`: biber's datamodel validation warns on `pmid`.
+    assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
+    assert "pmid" not in body and "pmcid" not in body
     assert "keywords = {CRPS}" in body and "café" in body
 
 
@@ -232,11 +236,14 @@ def test_pybtex_parses_the_bibtex_export() -> None:
     assert first.persons["author"][0].last_names == ["Douglas"]
 
 
-@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed")
-def test_biber_validates_the_biblatex_export_against_its_datamodel(tmp_path: Path) -> None:
+@needs("biber")
+@pytest.mark.parametrize("render", [render_bibtex, render_biblatex])
+def test_biber_validates_the_exports_against_its_datamodel(
+    tmp_path: Path, render: Callable[..., str]
+) -> None:
     refs = [*seed_refs(), tricky_ref()]
     path = tmp_path / "export.bib"
-    path.write_text(render_biblatex(refs), encoding="utf-8")
+    path.write_text(render(refs), encoding="utf-8")
     result = subprocess.run(
         ["biber", "--tool", "--validate-datamodel", path.name],
         capture_output=True,
@@ -250,7 +257,7 @@ def test_biber_validates_the_biblatex_export_against_its_datamodel(tmp_path: Pat
     assert "WARN" not in output and "ERROR" not in output, output
 
 
-@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@needs("pandoc")
 def test_pandoc_citeproc_reads_the_bibtex_export(tmp_path: Path) -> None:
     refs = seed_refs()
     bib = tmp_path / "export.bib"

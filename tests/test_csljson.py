@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from refdb.records import Author, Notice, Reference, from_csl
 from refdb.render.csljson import render_csl_json
 from refdb.sources.csljson import parse_csl_json
 from refdb.sources.files import read_references
+from tests.conftest import needs
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((Path(__file__).resolve().parent / "schema" / "csl-data.json").read_text())
@@ -75,7 +75,7 @@ def test_malformed_csl_json_names_the_file_and_item(tmp_path: Path) -> None:
         parse_csl_json('[\n{"id": }]', source="x.json")
 
 
-@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@needs("pandoc")
 def test_pandoc_citeproc_reads_the_csl_json_export(tmp_path: Path) -> None:
     refs = seed_refs()
     bibliography = tmp_path / "export.json"

@@ -209,14 +209,11 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
     add("issn", escape(ref.issn) if ref.issn else None)
     add("doi", _identifier(ref.doi) if ref.doi else None)
     if ref.pmid:
-        if dialect == "biblatex":
-            add("eprint", _identifier(ref.pmid))
-            add("eprinttype", "pubmed")
-        else:
-            add("pmid", _identifier(ref.pmid))
-    if ref.pmcid and dialect == "bibtex":
-        # biblatex's datamodel has no PMCID field; one eprint slot is taken by the PMID.
-        add("pmcid", _identifier(ref.pmcid))
+        # Both dialects carry the PMID as BibLaTeX's eprint, which biber's datamodel knows
+        # (a `pmid` field draws a warning from `biber --validate-datamodel`), pandoc turns
+        # into a PubMed link, and classic BibTeX styles ignore. The PMCID has no such slot.
+        add("eprint", _identifier(ref.pmid))
+        add("eprinttype", "pubmed")
     add("url", _identifier(ref.url) if ref.url else None)
     keywords = list(dict.fromkeys([*ref.indications, *ref.keywords]))
     add("keywords", ", ".join(escape(k) for k in keywords))
@@ -258,7 +255,7 @@ def render_bibtex(
     ascii: bool = False,
     indications: Sequence[IndicationSpec] = (),
 ) -> str:
-    """BibTeX text: `journal`, `year`, `month = jan` (a bare macro), `pmid`."""
+    """BibTeX text: `journal`, `year`, `month = jan` (a bare macro), the PMID as `eprint`."""
     return render_bib(refs, dialect="bibtex", ascii=ascii, indications=indications)
 
 

@@ -1,0 +1,176 @@
+"""`refdb import` and `refdb export` as a user runs them: round trips through an empty library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunCli, dump, needs
+
+FORMATS = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris"}
+COMPARED = ("title", "container_title", "year", "month", "volume", "issue", "pages", "doi",
+            "pmid", "indications")  # fmt: skip
+
+
+def _studies(cli: RunCli) -> dict[str, dict[str, object]]:
+    return {s["title"]: s for s in json.loads(cli("list", "--json").stdout)}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_then_import_into_an_empty_library(
+    fmt: str, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("seed").exit_code == 0
+    cli(
+        "edit", "hu2016single", "--set", "authors=Hu, Y.-D.; Müller, Jörg; {Task Force on Ketamine}"
+    )
+    exported = tmp_path / f"library{FORMATS[fmt]}"
+    assert cli("export", "--format", fmt, "-o", str(exported)).exit_code == 0
+    before = _studies(cli)
+
+    from typer.testing import CliRunner
+
+    from refdb.cli import app
+
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    result = CliRunner().invoke(app, ["--db", empty, "import", str(exported)])
+    assert result.exit_code == 0, result.stderr
+    assert "9 added" in result.stderr
+    after = {
+        s["title"]: s
+        for s in json.loads(CliRunner().invoke(app, ["--db", empty, "list", "--json"]).stdout)
+    }
+    assert after.keys() == before.keys()
+    for title, study in before.items():
+        for name in COMPARED:
+            assert after[title][name] == study[name], (fmt, name, title)
+        names = [(a["family"], a["literal"]) for a in after[title]["authors"]]  # type: ignore[index]
+        assert names == [(a["family"], a["literal"]) for a in study["authors"]]  # type: ignore[index]
+        assert after[title]["key"] == study["key"]
+    headings = json.loads(CliRunner().invoke(app, ["--db", empty, "indications", "--json"]).stdout)
+    assert [h["name"] for h in headings] == ["CRPS", "Depression"]
+    if fmt in ("bibtex", "biblatex"):  # BibTeX files declare the page headings too
+        assert [h["heading"] for h in headings] == ["For CRPS/RSD", "For Depression"]
+
+
+def test_importing_the_same_file_twice_changes_nothing(
+    cli: RunCli, db_url: str, tmp_path: Path
+) -> None:
+    cli("seed")
+    exported = tmp_path / "all.bib"
+    cli("export", "-f", "biblatex", "-o", str(exported))
+    before = dump(db_url)
+    again = cli("import", str(exported))
+    assert again.exit_code == 0 and "0 added, 0 updated, 9 unchanged" in again.stderr
+    assert dump(db_url) == before
+
+
+def test_dry_run_reports_and_writes_nothing(cli: RunCli, db_url: str, tmp_path: Path) -> None:
+    cli("seed")
+    new = tmp_path / "new.ris"
+    new.write_text(
+        "TY  - JOUR\nAU  - Doe, Jane\nTI  - Esketamine nasal spray in depression\n"
+        "PY  - 2019\nKW  - Depression\nER  - \n",
+        encoding="utf-8",
+    )
+    before = dump(db_url)
+    result = cli("import", str(new), "--dry-run")
+    assert result.exit_code == 0
+    assert "dry run, nothing written: 1 added" in result.stderr
+    assert dump(db_url) == before
+    assert cli("import", str(new)).exit_code == 0
+    filed = json.loads(cli("list", "--indication", "Depression", "--json").stdout)
+    assert filed[-1]["key"] == "doe2019esketamine"  # keywords naming an indication file it
+
+
+def test_a_malformed_entry_is_one_line_and_nothing_is_written(
+    cli: RunCli, db_url: str, tmp_path: Path
+) -> None:
+    cli("seed")
+    broken = tmp_path / "refs.bib"
+    broken.write_text(
+        "@article{good2020, title = {Fine}, year = {2020}}\n\n"
+        "@article{bad2021,\n  title = {Broken},\n  year = {20x1}\n}\n",
+        encoding="utf-8",
+    )
+    before = dump(db_url)
+    result = cli("import", str(broken))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "refs.bib" in result.stderr and "line 5" in result.stderr and "bad2021" in result.stderr
+    assert dump(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("missing.bib", None, "no such file"),
+        ("notes.docx", "x", "unsupported file type"),
+        ("bad.json", '[{"title": ', "not valid JSON"),
+        ("latin1.ris", b"TY  - JOUR\nTI  - Caf\xe9\nER  - \n", "UTF-8"),
+    ],
+)
+def test_bad_files_are_refused_in_one_line(
+    cli: RunCli, tmp_path: Path, name: str, content: str | bytes | None, expected: str
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+
+
+def test_formatted_exports_group_by_indication(cli: RunCli) -> None:
+    cli("seed")
+    cli("tag", "yang2015rketamine", "Preclinical")
+    text = cli("export", "--format", "text", "--style", "ama", "--indication", "Depression").stdout
+    assert "For Depression" in text and "For CRPS/RSD" not in text
+    assert "1. Hu YD, Xiang YT, Fang JX, et al." in text
+    md = cli("export", "--format", "markdown", "--style", "apa").stdout
+    assert (
+        md.index("## For CRPS/RSD") < md.index("## For Depression") < md.index("## For Preclinical")
+    )
+    html = cli("export", "--format", "html", "--style", "vancouver").stdout
+    assert "<ol" in html and "https://pubmed.ncbi.nlm.nih.gov/19783371/" in html
+
+
+@needs("biber")
+def test_the_seeded_bibtex_export_passes_biber_validation(cli: RunCli, tmp_path: Path) -> None:
+    cli("seed")
+    for fmt in ("bibtex", "biblatex"):
+        path = tmp_path / f"{fmt}.bib"
+        assert cli("export", "-f", fmt, "-o", str(path)).exit_code == 0
+        checked = subprocess.run(
+            ["biber", "--tool", "--validate-datamodel", path.name],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        output = checked.stdout + checked.stderr
+        assert checked.returncode == 0 and "WARN" not in output and "ERROR" not in output, output
+
+
+@needs("pandoc")
+def test_the_seeded_exports_render_with_pandoc_citeproc(cli: RunCli, tmp_path: Path) -> None:
+    cli("seed")
+    doc = tmp_path / "doc.md"
+    doc.write_text("---\nnocite: '@*'\n---\n", encoding="utf-8")
+    for fmt, suffix in (("bibtex", ".bib"), ("biblatex", ".bib"), ("csl-json", ".json")):
+        path = tmp_path / f"{fmt}{suffix}"
+        cli("export", "-f", fmt, "-o", str(path))
+        rendered = subprocess.run(
+            ["pandoc", "--citeproc", "--bibliography", str(path), "-t", "plain", str(doc)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert rendered.returncode == 0 and rendered.stderr == "", (fmt, rendered.stderr)
+        for author in ("Schwartzman", "Birklein", "Newport", "Yang"):
+            assert author in rendered.stdout, (fmt, author)
