@@ -12,12 +12,13 @@ DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 
 
 def default_database_url() -> str:
-    """`refdb.sqlite` in the user data dir (platformdirs), or `REFDB_DATABASE_URL`."""
+    """`REFDB_DATABASE_URL`, else `refdb.sqlite` in the user data dir (created when missing)."""
     configured = os.environ.get("REFDB_DATABASE_URL")
     if configured:
         return configured
-    path = Path(platformdirs.user_data_dir("refdb", appauthor=False)) / "refdb.sqlite"
-    return f"sqlite:///{path}"
+    folder = Path(platformdirs.user_data_dir("refdb", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'refdb.sqlite'}"
 
 
 @dataclass(frozen=True)

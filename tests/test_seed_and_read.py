@@ -219,3 +219,19 @@ def test_bad_page_options(cli: RunCli, tmp_path: Path) -> None:
     assert cli("page", "--format", "pdf").exit_code == 2
     unwritable = cli("page", "-o", str(tmp_path / "missing" / "page.md"))
     assert unwritable.exit_code == 1 and unwritable.stderr.count("\n") == 1
+
+
+def test_the_default_database_lives_in_the_user_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` runs `refdb seed` with no --db: the user data dir is made on first use."""
+    monkeypatch.delenv("REFDB_DATABASE_URL")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    from typer.testing import CliRunner
+
+    from refdb.cli import app
+
+    assert CliRunner().invoke(app, ["seed"]).exit_code == 0
+    assert (tmp_path / "data" / "refdb" / "refdb.sqlite").is_file()
+    assert len(json.loads(CliRunner().invoke(app, ["list", "--json"]).stdout)) == 9
