@@ -51,11 +51,8 @@ class Recorder:
         self.command = command
         self._before: dict[Entity, dict[str, Any] | None] = {}
         self.operation_id: int | None = None
-
-    @property
-    def touched_studies(self) -> list[int]:
-        """The ids of the studies this operation touched (for the search index)."""
-        return [entity_id for kind, entity_id in self._before if kind == "study"]
+        # After `finish`: the studies that really changed (the search index refreshes these).
+        self.changed_studies: list[int] = []
 
     def touch(self, entity: Entity) -> None:
         """Call before changing an existing study or indication."""
@@ -77,6 +74,7 @@ class Recorder:
                 changes.append(
                     Change(entity=entity[0], entity_id=entity[1], before=before, after=after)
                 )
+        self.changed_studies = [c.entity_id for c in changes if c.entity == "study"]
         if not changes:
             return None
         operation = Operation(

@@ -126,7 +126,7 @@ class Library:
     def commit(self, session: Session, recorder: Recorder) -> int | None:
         """Log the operation and refresh the search index; returns the operation id."""
         operation = recorder.finish()
-        reindex(session, recorder.touched_studies)
+        reindex(session, recorder.changed_studies)
         return operation.id if operation else None
 
     # --- reading ---------------------------------------------------------------------------
