@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -20,7 +21,10 @@ from refdb.errors import RefdbError
 from refdb.records import Author
 from refdb.store.library import Library
 
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+# Piped output is not cut to 80 columns (COLUMNS still wins when set).
+out = Console(
+    highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+)
 err = Console(stderr=True, highlight=False)
 
 

@@ -59,7 +59,7 @@ def show_command(
         return
     from refdb.render.summary import describe
 
-    out.print(describe(found), markup=False)
+    out.print(describe(found), markup=False, soft_wrap=True)
 
 
 def indications_command(
