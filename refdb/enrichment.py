@@ -34,6 +34,10 @@ INCOMPLETE_FIELDS = ("pmid", "container_title", "year", "volume", "issue", "page
 CHECK_FIELDS = ("status", "status_note", "publication_types")
 """What `refdb check` refreshes (notices are always merged in)."""
 
+KEPT_WHEN_SET = ("container_title",)
+"""Fields PubMed only fills: its journal title is the catalogue's ("The journal of pain :
+official journal of the American Pain Society"), not the form a citation prints."""
+
 
 class AmbiguousTitleError(LookupFailedError):
     """A title whose best PubMed candidate scores below the threshold; carries the candidates."""
@@ -278,7 +282,7 @@ def enrich(
                     Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
                 )
             else:
-                updates.append((_key(study), fetched))
+                updates.append((_key(study), _fill_only(study, fetched)))
         done += len(with_pmid)
         if progress is not None:
             progress(done, total)
@@ -303,7 +307,7 @@ def enrich(
                     Unresolved(_key(study), study.title, reason, resolution.candidates)
                 )
         if fetched is not None:
-            updates.append((_key(study), fetched))
+            updates.append((_key(study), _fill_only(study, fetched)))
         done += 1
         if progress is not None:
             progress(done, total)
@@ -358,6 +362,13 @@ def check(
         )
     missing = [_key(s) for s in studies if s.pmid not in fetched]
     return CheckReport(len(studies), flagged, missing, saved)
+
+
+def _fill_only(study: Reference, fetched: Reference) -> Reference:
+    for name in KEPT_WHEN_SET:
+        if getattr(study, name):
+            setattr(fetched, name, None)
+    return fetched
 
 
 def _key(study: Reference) -> str:

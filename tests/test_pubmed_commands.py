@@ -444,3 +444,27 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     with pubmed_cli.progress_bar("x") as progress:
         assert progress is not None
         progress(1, 2)
+
+
+def test_enrich_fills_but_never_replaces_the_journal_title(cli: RunCli, served: HTTPServer) -> None:
+    """PubMed's journal title is its catalogue's, not the citation form the seeds hold."""
+    article = (FIXTURES / "efetch" / "24075073.xml").read_bytes()
+    catalogue = article.replace(
+        b"<Title>The Journal of Pain</Title>",
+        b"<Title>The journal of pain : official journal of the American Pain Society</Title>",
+    ).replace(b"<Volume>14</Volume>", b"<Volume>14a</Volume>")
+    assert catalogue.count(b"American Pain Society") == 1
+
+    def efetch(request: Request) -> Response:
+        return Response(catalogue, content_type="text/xml")
+
+    served.expect_request("/efetch.fcgi").respond_with_handler(efetch)
+    assert cli("seed").exit_code == 0
+    result = cli("enrich", "24075073")
+    assert result.exit_code == 0, result.output
+    record = show(cli, "24075073")
+    assert record["container_title"] == "The Journal of Pain"
+    assert record["volume"] == "14a"  # other fields are refreshed
+    cli("edit", "24075073", "--set", "journal=")
+    assert cli("enrich", "24075073").exit_code == 0
+    assert show(cli, "24075073")["container_title"].startswith("The journal of pain")

@@ -129,8 +129,9 @@ def print_json(data: Any) -> None:
 
 
 def note(message: str) -> None:
-    """A message for the person at the terminal (stderr, so stdout stays clean)."""
-    err.print(message, markup=False)
+    """A message for the person at the terminal: stderr (stdout stays clean), never wrapped
+    (scripts grep it)."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def write_output(text: str, output: str | None) -> None:

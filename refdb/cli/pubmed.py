@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from refdb import enrichment
-from refdb.cli.context import command_line, err, fail, handled, library, show_value
+from refdb.cli.context import command_line, err, fail, handled, library, note, show_value
 from refdb.cli.writing import report
 from refdb.enrichment import AmbiguousTitleError, candidates_text
 from refdb.errors import RefdbError
@@ -38,11 +38,6 @@ def progress_bar(description: str) -> Iterator[enrichment.Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def note(message: str) -> None:
-    """A line for the person at the terminal, on stderr, never wrapped (scripts grep it)."""
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _changes(summary: SaveSummary) -> None:
