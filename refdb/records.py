@@ -233,10 +233,45 @@ def normalise_pmcid(value: str | None) -> str | None:
     return text if text.startswith("PMC") else f"PMC{text}"
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "æ": "ae", "Æ": "Ae",
+     "œ": "oe", "Œ": "Oe", "ß": "ss", "þ": "th", "Þ": "Th", "\u0131": "i"}
+)  # fmt: skip
+
+
 def fold(text: str) -> str:
-    """Accents removed and case folded: 'Gonzalez' for 'González'."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Accents removed and case folded: 'gonzalez' for 'González', 'orsted' for 'Ørsted'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+_PAGE_RANGE = re.compile(r"^([A-Za-z]*)(\d+)([A-Za-z]*)\s*[-\u2013]\s*([A-Za-z]*)(\d+)([A-Za-z]*)$")
+
+
+def expand_page_range(pages: str) -> str:
+    """PubMed's abbreviated ranges written out: '107-15' -> '107-115', 'R12-8' -> 'R12-R18'.
+
+    Each comma/semicolon-separated part is expanded on its own; anything that is not a plain
+    numeric range ('e632', 'iii-iv', 'discussion 116') is kept as it is.
+    """
+    parts = re.split(r"(\s*[,;]\s*)", pages.strip())
+    return "".join(_expand_one(part) for part in parts)
+
+
+def _expand_one(part: str) -> str:
+    match = _PAGE_RANGE.match(part.strip())
+    if not match:
+        return part
+    prefix, start, suffix, end_prefix, end, end_suffix = match.groups()
+    if end_prefix and end_prefix != prefix:
+        return part
+    if len(end) < len(start):
+        full_end = start[: len(start) - len(end)] + end
+        if int(full_end) < int(start):
+            return part
+        end = full_end
+    return f"{prefix}{start}{suffix}-{prefix}{end}{end_suffix}"
 
 
 def normalise_title(title: str) -> str:

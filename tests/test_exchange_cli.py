@@ -174,3 +174,55 @@ def test_the_seeded_exports_render_with_pandoc_citeproc(cli: RunCli, tmp_path: P
         assert rendered.returncode == 0 and rendered.stderr == "", (fmt, rendered.stderr)
         for author in ("Schwartzman", "Birklein", "Newport", "Yang"):
             assert author in rendered.stdout, (fmt, author)
+
+
+ZOTERO_BIB = r"""% Zotero's BibLaTeX export
+@article{sigtermans_ketamine_2009,
+	title = {Ketamine produces effective and long-term pain relief in patients with {Complex} {Regional} {Pain} {Syndrome} {Type} 1},
+	volume = {145},
+	number = {3},
+	journaltitle = {Pain},
+	author = {Sigtermans, Marnix J. and van Hilten, Jacobus J. and Dahan, Albert},
+	date = {2009-10},
+	pages = {304--11},
+	eprinttype = {pmid},
+	eprint = {19604642},
+	keywords = {Ketamine, CRPS, Adult},
+}
+@article{orsted, author = {{\O}rsted, Hans}, title = {The first word}, year = {1820}, journal = {X}}
+"""
+
+
+def test_a_zotero_bib_keeps_its_pmid_tags_and_its_keys_as_aliases(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    cli("seed")
+    path = tmp_path / "zotero.bib"
+    path.write_text(ZOTERO_BIB, encoding="utf-8")
+    assert cli("import", str(path)).exit_code == 0
+    study = json.loads(cli("show", "sigtermans_ketamine_2009", "--json").stdout)
+    assert study["key"] == "sigtermans2009ketamine"  # refdb's scheme; the file's key an alias
+    assert study["aliases"] == ["sigtermans_ketamine_2009"]
+    assert study["pmid"] == "19604642"  # Zotero writes eprinttype = {pmid}
+    assert study["pages"] == "304-311"  # abbreviated ranges written out
+    assert study["indications"] == ["CRPS"]  # the keyword naming a known indication
+    assert study["keywords"] == ["Ketamine", "Adult"]
+    assert json.loads(cli("show", "orsted1820first", "--json").stdout)["authors"][0]["family"] == (
+        "Ørsted"
+    )
+
+
+def test_ris_page_ranges_are_written_out(cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "endnote.ris"
+    path.write_text(
+        "TY  - JOUR\nT1  - Ketamine in chronic pain\nA1  - Niesters, M.\nJO  - Br J Clin Pharmacol\n"
+        "Y1  - 2014///\nVL  - 77\nIS  - 2\nSP  - 357\nEP  - 67\nAN  - 23432384\nER  - \n",
+        encoding="utf-8",
+    )
+    assert cli("import", str(path)).exit_code == 0
+    study = json.loads(cli("show", "23432384", "--json").stdout)
+    assert (study["pages"], study["year"], study["key"]) == (
+        "357-367",
+        2014,
+        "niesters2014ketamine",
+    )

@@ -35,6 +35,7 @@ from refdb.records import (
     Author,
     IndicationSpec,
     Reference,
+    expand_page_range,
     initials_of,
     normalise_doi,
     normalise_pmcid,
@@ -246,7 +247,9 @@ def _entry_to_reference(entry: Entry) -> Reference:
             setattr(ref, attr, latex_to_unicode(value) or None)
     pages, _ = text("pages")
     if pages:
-        ref.pages = re.sub(r"\s*(?:-+|\u2013|\u2014|\\textendash\s*)\s*", "-", _identifier(pages))
+        ref.pages = expand_page_range(
+            re.sub(r"\s*(?:-+|\u2013|\u2014|\\textendash\s*)\s*", "-", _identifier(pages))
+        )
 
     date, date_line = text("date")
     if date:
@@ -274,7 +277,7 @@ def _entry_to_reference(entry: Entry) -> Reference:
     pmid, pmid_line = text("pmid")
     eprint, eprint_line = text("eprint")
     eprinttype = (text("eprinttype", "archiveprefix")[0] or "").strip().lower()
-    if not pmid and eprint and eprinttype == "pubmed":
+    if not pmid and eprint and eprinttype in ("pubmed", "pmid"):  # Zotero writes "pmid"
         pmid, pmid_line = eprint, eprint_line
     if pmid:
         pmid = _identifier(pmid)

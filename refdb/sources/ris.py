@@ -14,7 +14,14 @@ from typing import Any
 import rispy
 
 from refdb.errors import RefdbError
-from refdb.records import Author, Reference, initials_of, normalise_doi, normalise_pmcid
+from refdb.records import (
+    Author,
+    Reference,
+    expand_page_range,
+    initials_of,
+    normalise_doi,
+    normalise_pmcid,
+)
 from refdb.sources.textfile import read_text, stamp_provenance
 
 RIS_TYPES = {
@@ -153,7 +160,7 @@ def _record_to_reference(record: dict[str, Any], line_of: dict[str, int], start:
     ref.issue = _first(record, "number")
     first_page, last_page = _first(record, "start_page"), _first(record, "end_page")
     if first_page:
-        ref.pages = f"{first_page}-{last_page}" if last_page else first_page
+        ref.pages = expand_page_range(f"{first_page}-{last_page}" if last_page else first_page)
     ref.doi = normalise_doi(_first(record, "doi"))
     ref.url = _first(record, "urls")
     ref.abstract = _first(record, "abstract", "notes_abstract")

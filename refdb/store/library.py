@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -31,8 +31,6 @@ from refdb.store.search import reindex, search_ids
 IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
 SOURCE_RANK = {"hand": 3, "pubmed": 2}
 """Which source wins when two disagree: a person's edit, then PubMed, then files and seeds."""
-
-_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_:.\-]+$")
 
 
 def source_rank(source: str | None) -> int:
@@ -281,14 +279,25 @@ class Library:
                 return candidate
         return None
 
-    def new_key(self, session: Session, ref: Reference) -> str:
-        """A citation key no study holds: the requested one, else familyYEARfirstword(+a, b...)."""
-        taken = set(session.scalars(select(Study.key))) | set(
+    def _taken_keys(self, session: Session) -> set[str]:
+        return set(session.scalars(select(Study.key))) | set(
             session.scalars(select(Identifier.value).where(Identifier.kind == "alias"))
         )
-        if ref.key and _KEY_SHAPE.match(ref.key) and ref.key not in taken:
-            return ref.key
+
+    def new_key(self, session: Session, ref: Reference) -> str:
+        """A citation key no study holds: familyYEARfirstword, with a, b, ... on clashes.
+
+        A key the Reference brings is kept when it is of that form and free (a refdb export
+        read back keeps its keys, suffixes included).
+        """
+        taken = self._taken_keys(session)
         base = base_citation_key(ref)
+        if (
+            ref.key
+            and ref.key not in taken
+            and re.fullmatch(re.escape(base) + r"(?:[a-z]|\d+)?", ref.key)
+        ):
+            return ref.key
         if base not in taken:
             return base
         for suffix in "abcdefghijklmnopqrstuvwxyz":
@@ -400,7 +409,14 @@ class Library:
         indications: Sequence[str] = (),
         force: bool = False,
     ) -> SaveResult:
-        """Add a Reference, or merge it into the study it already is; file it under indications."""
+        """Add a Reference, or merge it into the study it already is; file it under indications.
+
+        Keywords that name a known indication file the study under it (and are not kept as
+        keywords too).
+        """
+        known_names = {i.name.casefold(): i for i in session.scalars(select(Indication))}
+        tagged = [k for k in ref.keywords if k.casefold() in known_names]
+        ref = replace(ref, keywords=[k for k in ref.keywords if k.casefold() not in known_names])
         study = self.match(session, ref)
         if study is None:
             study = Study(
@@ -418,6 +434,9 @@ class Library:
             set_title(study, ref.title)
             session.add(study)
             session.flush()
+            if ref.key and ref.key != study.key and ref.key not in self._taken_keys(session):
+                # A file's own key (`smith_ketamine_2009`) stays findable as an alias.
+                study.identifiers.append(Identifier(kind="alias", value=ref.key))
             recorder.created(("study", study.id))
             changes = self.apply(session, study, ref, source, force=force)
             action = "added"
@@ -425,9 +444,7 @@ class Library:
             recorder.touch(("study", study.id))
             changes = self.apply(session, study, ref, source, force=force)
             action = "updated" if any(c.skipped is None for c in changes) else "unchanged"
-        known_names = {i.name.casefold(): i for i in session.scalars(select(Indication))}
-        wanted = list(indications) + list(ref.indications)
-        wanted += [k for k in ref.keywords if k.casefold() in known_names]
+        wanted = [*indications, *ref.indications, *tagged]
         linked = False
         for name in dict.fromkeys(w.strip() for w in wanted if w.strip()):
             indication = self.ensure_indication(

@@ -12,7 +12,8 @@ from xml.etree.ElementTree import fromstring
 import pytest
 
 from refdb.errors import LookupFailedError
-from refdb.sources.pubmed.parse import expand_page_range, parse_pub_date, parse_pubmed_xml
+from refdb.records import expand_page_range
+from refdb.sources.pubmed.parse import parse_pub_date, parse_pubmed_xml
 from refdb.sources.pubmed.resolve import is_notice
 
 from .conftest import FIXTURES, SHARED, SHARED_PUBMED

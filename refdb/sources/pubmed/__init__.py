@@ -1,8 +1,9 @@
 """PubMed: the E-utilities client (client.py), its XML parser (parse.py), title/DOI matching
 (resolve.py)."""
 
+from refdb.records import expand_page_range
 from refdb.sources.pubmed.client import EutilsClient, RateLimiter
-from refdb.sources.pubmed.parse import expand_page_range, parse_pubmed_xml, strip_markup
+from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
 from refdb.sources.pubmed.resolve import (
     Candidate,
     Resolution,

@@ -28,6 +28,7 @@ from refdb.records import (
     FieldSource,
     Notice,
     Reference,
+    expand_page_range,
     initials_of,
     normalise_doi,
     normalise_pmcid,
@@ -50,7 +51,6 @@ _MONTHS = {
     )
 }
 _MEDLINE_DATE = re.compile(r"^\s*(\d{4})(?:\s+([A-Za-z]{3})[a-z]*\.?)?(?:\s+(\d{1,2})\b(?!\s*-))?")
-_PAGE_RANGE = re.compile(r"^([A-Za-z]*)(\d+)([A-Za-z]*)\s*[-\u2013]\s*([A-Za-z]*)(\d+)([A-Za-z]*)$")
 _ARTICLE_NUMBER = re.compile(r"^[A-Za-z]{0,2}\d+$")
 
 
@@ -156,31 +156,6 @@ def parse_pub_date(pub_date: Element | None) -> tuple[int | None, int | None, in
             day = _day(day_text) if month else None
             return int(year), month, day
     return None, None, None
-
-
-def expand_page_range(pages: str) -> str:
-    """PubMed's abbreviated ranges written out: '107-15' -> '107-115', 'R12-8' -> 'R12-R18'.
-
-    Each comma/semicolon-separated part is expanded on its own; anything that is not a plain
-    numeric range ('e632', 'iii-iv', 'discussion 116') is kept as it is.
-    """
-    parts = re.split(r"(\s*[,;]\s*)", pages.strip())
-    return "".join(_expand_one(part) for part in parts)
-
-
-def _expand_one(part: str) -> str:
-    match = _PAGE_RANGE.match(part.strip())
-    if not match:
-        return part
-    prefix, start, suffix, end_prefix, end, end_suffix = match.groups()
-    if end_prefix and end_prefix != prefix:
-        return part
-    if len(end) < len(start):
-        full_end = start[: len(start) - len(end)] + end
-        if int(full_end) < int(start):
-            return part
-        end = full_end
-    return f"{prefix}{start}{suffix}-{prefix}{end}{end_suffix}"
 
 
 def _authors(author_list: Element | None) -> tuple[list[Author], bool]:
