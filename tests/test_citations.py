@@ -10,9 +10,13 @@ import pytest
 from refdb.errors import RefdbError
 from refdb.records import Author, Reference
 from refdb.render.citations import (
+    _UNMARK,
     STYLES,
     format_bibliography,
     format_entries,
+    format_page_ranges,
+    merge_punctuation,
+    narrow_spaces,
     number_range_delimiter,
     resolve_style,
     suffix_without_periods,
@@ -106,8 +110,15 @@ def test_apostrophes_in_names_and_titles_become_typographic() -> None:
 
 
 def test_typographic_quotes_pairs_quotes_and_leaves_markup() -> None:
-    assert typographic_quotes("the 'magic' of \"ketamine\"") == (
-        "the \u2018magic\u2019 of \u201cketamine\u201d"
+    # As citeproc-js 2.4.63 prints them: the kind of quote that opens first is the outer one.
+    assert typographic_quotes("the 'magic' of \"ketamine 'S' form\"") == (
+        "the \u201cmagic\u201d of \u2018ketamine \u201cS\u201d form\u2019"
+    )
+    assert typographic_quotes("He said \"hi\" and 'bye' to \"x 'y' z\"") == (
+        "He said \u201chi\u201d and \u2018bye\u2019 to \u201cx \u2018y\u2019 z\u201d"
+    )
+    assert typographic_quotes("an 'half elemental diet' for Crohn's disease") == (
+        "an \u201chalf elemental diet\u201d for Crohn\u2019s disease"
     )
     assert typographic_quotes("ETFA '09") == "ETFA \u201909"
     assert typographic_quotes('<span class="nocase">O\'Hara</span>') == (
@@ -258,3 +269,81 @@ def test_a_style_path_works_like_a_name(tmp_path: Path) -> None:
     assert format_bibliography([_made_up()], str(copy), "text") == format_bibliography(
         [_made_up()], "ama", "text"
     )
+
+
+# --- rules found by comparing with citeproc-js on NLM's 2019 sample ---------------------------
+# Each expected line below is what citeproc-js 2.4.63 printed for the same CSL-JSON with the
+# same style files (tests/test_citeproc_js.py runs that comparison live where node is found).
+
+
+def test_a_substituted_title_is_not_printed_twice() -> None:
+    ref = _made_up(authors=[], title="Bibliography of toxinology")
+    assert _text(ref, "ama") == ("1. Bibliography of toxinology. J Invent Res. 2021;12(4):101-109.")
+    apa = _text(ref, "apa")
+    assert apa.count("Bibliography of toxinology") == 1
+    assert apa.startswith("Bibliography of toxinology. (2021). Journal of Invented Results, 12(4)")
+
+
+def test_page_ranges_follow_the_style_and_other_page_text_is_kept() -> None:
+    assert format_page_ranges("1-191", "minimal", "\u2013").translate(_UNMARK) == "1\u2013191"
+    assert format_page_ranges("1475-1476; author reply 1475-6", "minimal", "\u2013").translate(
+        _UNMARK
+    ) == ("1475\u20136; author reply 1475-6")
+    assert format_page_ranges("e12-e18", "minimal", "\u2013").translate(_UNMARK) == "e12\u20138"
+    assert format_page_ranges("e12-e18", "expanded", "\u2013").translate(_UNMARK) == (
+        "e12\u2013e18"
+    )
+    assert format_page_ranges("107-15", "expanded", "-").translate(_UNMARK) == "107-115"
+    for kept in ("Doc No 200-201", "1S-20S", "SUPPL:4309-22", "e632"):
+        assert format_page_ranges(kept, "minimal", "\u2013").translate(_UNMARK) == kept
+    assert "1:1\u2013191." in _text(_made_up(pages="1-191", issue=None, volume="1"), "vancouver")
+    assert ";12(4):101\u20139." in _text(_made_up(), "vancouver")
+
+
+def test_issue_and_volume_ranges_only_when_the_whole_value_is_a_range() -> None:
+    assert number_range_delimiter("1-3", "\u2013") == "1\u20133"
+    assert number_range_delimiter("Doc No 200-201", "\u2013") == "Doc No 200-201"
+
+
+def test_a_space_before_a_colon_is_narrow_and_no_break() -> None:
+    ref = _made_up(container_title="Toxicon : official journal of the Society")
+    assert "Toxicon\u202f: Official Journal of the Society, 12(4)" in _text(ref, "apa")
+    assert narrow_spaces("yes ! \u00ab ok \u00bb") == "yes\ue0f2! \u00ab\ue0f2ok\ue0f2\u00bb"
+
+
+def test_punctuation_is_merged_as_citeproc_js_does() -> None:
+    asked = _made_up(title="Should I be taking them?")
+    assert "Should I be taking them? J Invent Res." in _text(asked, "ama")
+    quoted = _made_up(title="Thomas Dover's \"Ancient physician's legacy\"")
+    assert "Thomas Dover\u2019s \u201cAncient physician\u2019s legacy.\u201d J Invent Res" in (
+        _text(quoted, "ama")
+    )
+    assert merge_punctuation("U.S.. Next") == "U.S. Next"
+    assert merge_punctuation("wait... Next") == "wait... Next"
+
+
+def test_same_authors_same_year_get_year_suffixes_in_apa() -> None:
+    first = _made_up(title="Detection of novel mutations", month=9)
+    second = _made_up(title="Erratum: Detection of novel mutations", month=12)
+    other = _made_up(title="Another", authors=[Author(family="Quinn", given="Ada")])
+    lines = [
+        line
+        for line in format_bibliography([second, other, first], "apa", "text").splitlines()
+        if line
+    ]
+    assert lines[0].startswith("Quinn, A. (2021). Another.")
+    assert lines[1].startswith("Quinn, A., & Rowe, B. (2021a). Detection of novel mutations.")
+    assert lines[2].startswith("Quinn, A., & Rowe, B. (2021b). Erratum: Detection")
+    assert "(2021a)" not in format_bibliography([first, second], "ama", "text")
+
+
+def test_title_case_keeps_particles_and_elisions_lower_case() -> None:
+    ref = _made_up(container_title="Journal international de bioethique and d'anesthesie")
+    assert "Journal International de Bioethique and d\u2019anesthesie, 12(4)" in _text(ref, "apa")
+
+
+def test_sorting_folds_accents() -> None:
+    names = ["Gunnars", "Götze", "Grant"]
+    refs = [_made_up(authors=[Author(family=n, given="A")], title=n) for n in names]
+    lines = [line for line in format_bibliography(refs, "apa", "text").splitlines() if line]
+    assert [line.split(",")[0] for line in lines] == ["Götze", "Grant", "Gunnars"]

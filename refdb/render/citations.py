@@ -13,6 +13,12 @@ is loaded) or to a CSL item's fields before rendering, never to the rendered tex
 - `number_range_delimiter`: citeproc-py leaves the hyphen in an issue range ("147(1-3)").
 - `suffix_without_periods`: citeproc-py keeps "Jr." where a style that initializes without periods
   prints "Jr".
+- `suppress_substituted_variables`: citeproc-py prints a variable twice when a ``<substitute>``
+  renders it through a macro (a study with no authors: its title in the author's place, then
+  again as the title).
+- `merge_punctuation`: citeproc-py joins a field's own final punctuation with the style's
+  delimiter ("them?." and "legacy”.") where citeproc-js merges them ("them?" and "legacy.”",
+  the en-US locale putting punctuation inside quotes).
 
 Studies whose author list is known to be incomplete end their author list with the style's own
 "et al." (`incomplete_authors`), and safe inline markup in titles (``<i>``, ``<b>``, ``<sup>``,
@@ -25,10 +31,13 @@ from __future__ import annotations
 import functools
 import html
 import re
+import string
 import threading
+import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,10 +50,11 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
+from citeproc.model import Key, Substitute, Text, TextCased
 from citeproc.source.json import CiteProcJSON
 
 from refdb.errors import RefdbError
-from refdb.records import Reference, to_csl
+from refdb.records import Reference, initials_of, to_csl
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES: dict[str, str] = {
@@ -129,6 +139,8 @@ class _Style:
     strip_suffix_periods: bool
     et_al_min: int
     et_al_use_first: int
+    page_range_format: str | None = None
+    year_suffix: bool = False
 
 
 # --- styles ---------------------------------------------------------------------------------
@@ -175,6 +187,11 @@ def _load_style(path: Path) -> _Style:
         strip_suffix_periods=initialize_with is not None and "." not in initialize_with,
         et_al_min=int(bibliography.get("et-al-min", root.get("et-al-min", "0"))),
         et_al_use_first=int(bibliography.get("et-al-use-first", root.get("et-al-use-first", "1"))),
+        page_range_format=root.get("page-range-format"),
+        year_suffix=bool(
+            root.xpath("cs:citation[@disambiguate-add-year-suffix='true']", namespaces=_NS)
+            and root.xpath(".//cs:text[@variable='year-suffix']", namespaces=_NS)
+        ),
     )
 
 
@@ -214,22 +231,272 @@ def align_second_field(bibliography: Any) -> None:
 # --- item preparation (the per-field rules) -------------------------------------------------
 
 
+_OPENS_AFTER = frozenset(" \t\n([{\u2014-/")
+_CLOSES_BEFORE = frozenset(" \t\n)]}.,;:!?\u2014-/")
+
+
 def typographic_quotes(text: str) -> str:
     """Straight quotes to typographic ones, as citeproc-js does in every text field.
 
-    citeproc-py gap: it prints field text as given. citeproc-js (its flip-flopper, following
-    the CSL spec on quotes) prints a paired ``'...'`` or ``"..."`` as the locale's inner and
-    outer quotes (U+2018/U+2019, U+201C/U+201D) and any other straight ``'`` as the apostrophe
-    U+2019 (in "O'Neill", "ETFA '09"). Markup tags are left alone; fields that are identifiers
-    (DOI, URL) never reach this function.
+    citeproc-py gap: it prints field text as given. citeproc-js (its flip-flopper) prints
+    paired quotes of the kind that opens first in the field (``'...'`` or ``"..."``) as the
+    locale's outer quotes (U+201C/U+201D) and pairs of the other kind as its inner quotes
+    (U+2018/U+2019), whatever their nesting; any other straight ``'`` is the apostrophe U+2019
+    (in "O'Neill", "ETFA '09"). Markup tags are left alone; fields that are identifiers (DOI,
+    URL) never reach this function.
     """
-    parts = re.split(r"(<[^>]*>)", text)
-    for n in range(0, len(parts), 2):
-        part = parts[n]
-        part = re.sub(r'(?<![\w"])"(?=\S)(.+?)(?<=\S)"(?!\w)', "\u201c\\1\u201d", part)
-        part = re.sub(r"(?<![\w'])'(?=\S)(.+?)(?<=\S)'(?!\w)", "\u2018\\1\u2019", part)
-        parts[n] = part.replace("'", "\u2019")
-    return "".join(parts)
+    chars = list(text)
+    in_tag = False
+    opened: list[tuple[str, int]] = []
+    pairs: list[tuple[int, int]] = []
+    for index, char in enumerate(chars):
+        if char == "<":
+            in_tag = True
+        elif char == ">":
+            in_tag = False
+        if in_tag or char not in "'\"":
+            continue
+        before = chars[index - 1] if index else " "
+        after = chars[index + 1] if index + 1 < len(chars) else " "
+        closes = before not in _OPENS_AFTER and after in _CLOSES_BEFORE
+        if closes and any(kind == char for kind, _ in opened):
+            while opened[-1][0] != char:  # a quote left open inside this pair stays straight
+                opened.pop()
+            pairs.append((opened.pop()[1], index))
+        elif before in _OPENS_AFTER and after not in " \t\n":
+            opened.append((char, index))
+    if pairs:
+        outer = chars[min(pairs)[0]]
+        for start, stop in pairs:
+            chars[start], chars[stop] = (
+                ("\u201c", "\u201d") if chars[start] == outer else ("\u2018", "\u2019")
+            )
+    return "".join(chars).replace("'", "\u2019")
+
+
+_CLOSING_TAGS = r"((?:</[a-z]+>)*)"
+
+
+def merge_punctuation(body: str, punctuation_in_quote: bool = True) -> str:
+    """Merge a field's own final punctuation with the delimiter the style adds after it.
+
+    citeproc-py gap: it concatenates them ("Should I stop?. Harv Health Lett", "legacy”.").
+    citeproc-js keeps "?" or "!" and drops the period after it, never doubles a period (an
+    ellipsis stays), and, where the locale puts punctuation inside quotes (en-US), moves a
+    period or comma that follows a closing quote inside it ("legacy.”"). Works on the HTML
+    body, so closing tags between the two marks are kept in place.
+    """
+    body = re.sub(r"([?!])" + _CLOSING_TAGS + r"\.(?!\.)", r"\1\2", body)
+    body = re.sub(r"(?<!\.)\." + _CLOSING_TAGS + r"\.(?!\.)", r".\1", body)
+    if punctuation_in_quote:
+        body = re.sub("\u201d" + _CLOSING_TAGS + r"([.,])", "\\2\u201d\\1", body)
+    return body
+
+
+_SUBSTITUTED: ContextVar[list[tuple[str, str]] | None] = ContextVar(
+    "refdb_substituted", default=None
+)
+
+
+def suppress_substituted_variables() -> None:
+    """Make citeproc-py suppress what a ``<substitute>`` printed through a macro.
+
+    citeproc-py gap: the CSL spec says substituted variables are suppressed in the rest of the
+    output; citeproc-py does so for ``<text variable>`` and ``<names>`` but not for
+    ``<text macro>``, so AMA prints an authorless study's title twice ("Bibliography of
+    toxinology. Bibliography of toxinology. Toxicon."). While a substitute renders, every
+    variable that prints is noted; once it has printed, those join citeproc-py's own list of
+    suppressed variables for the rest of the entry. Applied once, at import.
+    """
+    if getattr(Substitute.render, "_refdb_patched", False):
+        return
+    original_render = Substitute.render
+    original_variable = Text._variable
+
+    def render(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        printed: list[tuple[str, str]] = []
+        token = _SUBSTITUTED.set(printed)
+        try:
+            text = original_render(self, item, context=context, **kwargs)
+        finally:
+            _SUBSTITUTED.reset(token)
+        if text and context is not None:
+            repressed = context.get_layout().repressed
+            for tag, variable in printed:
+                repressed.setdefault(tag, []).append(variable)
+        return text
+
+    def variable(self: Any, item: Any, context: Any) -> Any:
+        value = original_variable(self, item, context)
+        printed = _SUBSTITUTED.get()
+        if printed is not None and value not in (None, ""):
+            printed.append((self.tag, self.get("variable")))
+        return value
+
+    render._refdb_patched = True  # type: ignore[attr-defined]
+    Substitute.render = render
+    Text._variable = variable
+
+
+suppress_substituted_variables()
+
+# citeproc-js's words that title case leaves in lower case (CSL.SKIP_WORDS, 2.4.63): the CSL
+# spec's stop words plus more prepositions and name particles.
+_SKIP_WORDS = frozenset(
+    [
+        "about",
+        "above",
+        "across",
+        "afore",
+        "after",
+        "against",
+        "along",
+        "alongside",
+        "amid",
+        "amidst",
+        "among",
+        "amongst",
+        "anenst",
+        "apropos",
+        "apud",
+        "around",
+        "as",
+        "aside",
+        "astride",
+        "at",
+        "athwart",
+        "atop",
+        "barring",
+        "before",
+        "behind",
+        "below",
+        "beneath",
+        "beside",
+        "besides",
+        "between",
+        "beyond",
+        "but",
+        "by",
+        "circa",
+        "despite",
+        "down",
+        "during",
+        "except",
+        "for",
+        "forenenst",
+        "from",
+        "given",
+        "in",
+        "inside",
+        "into",
+        "lest",
+        "like",
+        "modulo",
+        "near",
+        "next",
+        "notwithstanding",
+        "of",
+        "off",
+        "on",
+        "onto",
+        "out",
+        "over",
+        "per",
+        "plus",
+        "pro",
+        "qua",
+        "sans",
+        "since",
+        "than",
+        "through",
+        "thru",
+        "throughout",
+        "thruout",
+        "till",
+        "to",
+        "toward",
+        "towards",
+        "under",
+        "underneath",
+        "until",
+        "unto",
+        "up",
+        "upon",
+        "versus",
+        "vs.",
+        "v.",
+        "vs",
+        "v",
+        "via",
+        "vis-à-vis",
+        "with",
+        "within",
+        "without",
+        "or",
+        "yet",
+        "so",
+        "and",
+        "nor",
+        "a",
+        "an",
+        "the",
+        "de",
+        "d'",
+        "von",
+        "van",
+        "c",
+        "et",
+        "ca",
+    ]
+)
+
+
+class _SkipWords:
+    """Membership as citeproc-js decides it: a skip word, or an elided one ("d'anesthesie")."""
+
+    def __contains__(self, word: object) -> bool:
+        text = str(word).replace("\u2019", "'")
+        return text in _SKIP_WORDS or bool(re.match(r"^[dl]'\w", text))
+
+
+def title_case_skip_words() -> None:
+    """Give citeproc-py's title case citeproc-js's longer list of words left in lower case.
+
+    citeproc-py gap: its list is the CSL spec's 26 stop words, so APA prints "Journal
+    International De Bioethique" and "Journal Canadien D'anesthesie" where citeproc-js keeps
+    "de" and "d'anesthesie" in lower case. Applied once, at import.
+    """
+    TextCased._stop_words = _SkipWords()
+
+
+title_case_skip_words()
+
+
+def collate_sort_keys() -> None:
+    """Sort with accents folded, as citeproc-js's locale collation does ("Götze" before "Grant").
+
+    citeproc-py gap: it compares code points, so "Götze" sorts after "Gunnars" and
+    "Järveläinen" after "Jendryczko" in APA. Applied once, at import.
+    """
+    if getattr(Key.sort_keys, "_refdb_patched", False):
+        return
+    original = Key.sort_keys
+
+    def sort_keys(self: Any, items: Any, context: Any) -> list[Any]:
+        return [_collation_key(key) for key in original(self, items, context)]
+
+    sort_keys._refdb_patched = True  # type: ignore[attr-defined]
+    Key.sort_keys = sort_keys
+
+
+def _collation_key(key: Any) -> Any:
+    if not isinstance(key, str):
+        return key
+    decomposed = unicodedata.normalize("NFKD", key)
+    return type(key)("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+collate_sort_keys()
 
 
 def number_range_delimiter(value: str, delimiter: str) -> str:
@@ -237,9 +504,12 @@ def number_range_delimiter(value: str, delimiter: str) -> str:
 
     citeproc-py gap: it prints ``issue`` and ``volume`` as given ("147(1-3)"), while citeproc-js
     joins a numeric range with the locale's ``page-range-delimiter`` term: an en dash in APA and
-    NLM ("147(1" EN DASH "3)"), a hyphen in AMA, which redefines the term.
+    NLM ("147(1" EN DASH "3)"), a hyphen in AMA, which redefines the term. Only a value that
+    is a range as a whole is changed.
     """
-    return re.sub(r"(?<=\d)\s*[-\u2013]+\s*(?=[A-Za-z]*\d)", delimiter, value)
+    match = re.fullmatch(r"([A-Za-z]*\d+)\s*[-\u2013]+\s*([A-Za-z]*\d+)", value.strip())
+    # Anything else ("Doc No 200-201", "Suppl 1-2") citeproc-js prints as typed.
+    return f"{match.group(1)}{delimiter}{match.group(2)}" if match else value
 
 
 def suffix_without_periods(suffix: str) -> str:
@@ -287,8 +557,73 @@ def escape_field(text: str) -> str:
     return "".join(parts)
 
 
+# Page text travels through citeproc-py with its hyphens and dashes as private-use marks, so
+# that citeproc-py's own range handling (which mangles "1-191" into "1-91") leaves it alone.
+_PAGE_MARK = str.maketrans({"-": "\ue0f0", "\u2013": "\ue0f1"})
+# citeproc-py's title case splits words on any white space and rejoins them with a space, so
+# the narrow no-break space travels as a mark too.
+_NARROW_MARK = "\ue0f2"
+_UNMARK = str.maketrans({"\ue0f0": "-", "\ue0f1": "\u2013", _NARROW_MARK: "\u202f"})
+_PAGE_RANGE_PART = re.compile(r"^([A-Za-z]*)(\d+)\s*[-\u2013]\s*([A-Za-z]*)(\d+)$")
+
+
+def narrow_spaces(text: str) -> str:
+    """A space before ``: ; ! ?`` or ``»`` (and after ``«``) as a narrow no-break space (marked).
+
+    citeproc-py gap: it keeps the typed space. citeproc-js turns it into U+202F in every text
+    field, so PubMed's journal titles ("Toxicon : official journal ...") print with U+202F
+    before the colon, and a line never breaks there.
+    """
+    text = re.sub(r"[ \t]+([:;!?\u00bb])", _NARROW_MARK + r"\1", text)
+    return re.sub(r"\u00ab[ \t]+", "\u00ab" + _NARROW_MARK, text)
+
+
 def _clean_text(text: str) -> str:
-    return escape_field(protect_inline_markup(typographic_quotes(text)))
+    return escape_field(protect_inline_markup(narrow_spaces(typographic_quotes(text))))
+
+
+def _last_page(first: str, last: str, range_format: str | None) -> str:
+    if len(last) < len(first):  # "107-15": the last page is abbreviated already
+        last = first[: len(first) - len(last)] + last
+    if range_format in ("chicago", "chicago-15", "chicago-16"):
+        number = int(first)
+        if number < 100 or number % 100 == 0:
+            range_format = "expanded"
+        elif number % 100 < 10:
+            range_format = "minimal"
+        else:
+            range_format = "minimal-two"
+    if range_format not in ("minimal", "minimal-two") or len(last) != len(first):
+        return last
+    common = 0
+    while common < len(first) - 1 and first[common] == last[common]:
+        common += 1
+    if range_format == "minimal-two":
+        common = min(common, max(len(last) - 2, 0))
+    return last[common:]
+
+
+def format_page_ranges(page: str, range_format: str | None, delimiter: str) -> str:
+    """Each plain page range in the style's format and delimiter; any other text as typed.
+
+    citeproc-py gap: it splits every page value on hyphens, so "1-191" in a minimal style comes
+    out "1-91" (with the style's dash), and "Doc No 200-201" or "1S-20S" gain an en dash.
+    citeproc-js formats only the parts that are page ranges ("1475-1476; author reply 1475-6"
+    becomes "1475-6; author reply 1475-6" in NLM, "e12-e18" becomes "e12-8", each first dash
+    the style's range delimiter) and leaves the rest alone. The result is marked so that
+    citeproc-py prints it as it is.
+    """
+    parts = re.split(r"(\s*[,;&]\s*)", page)
+    for index in range(0, len(parts), 2):
+        match = _PAGE_RANGE_PART.match(parts[index].strip())
+        if not match or (match.group(3) and match.group(3) != match.group(1)):
+            continue
+        prefix, first, _, last = match.groups()
+        last = _last_page(first, last, range_format)
+        if range_format in (None, "expanded"):
+            last = prefix + last
+        parts[index] = f"{prefix}{first}{delimiter}{last}"
+    return "".join(parts).translate(_PAGE_MARK)
 
 
 def _prepare_item(ref: Reference, item_id: str, style: _Style) -> dict[str, Any]:
@@ -297,7 +632,11 @@ def _prepare_item(ref: Reference, item_id: str, style: _Style) -> dict[str, Any]
     for name, value in list(item.items()):
         if not isinstance(value, str) or name in ("id", "type", "language"):
             continue
-        if name in _IDENTIFIER_FIELDS:
+        if name == "page":
+            item[name] = format_page_ranges(
+                html.escape(value, quote=False), style.page_range_format, style.range_delimiter
+            )
+        elif name in _IDENTIFIER_FIELDS:
             item[name] = html.escape(value, quote=False)
         elif name in _RANGE_FIELDS:
             item[name] = escape_field(number_range_delimiter(value, style.range_delimiter))
@@ -368,6 +707,8 @@ def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
         for item_id in ids:
             bibliography.register(Citation([CitationItem(item_id)]))
         bibliography.sort()
+        if parsed.year_suffix:
+            add_year_suffixes(bibliography.items, by_id)
         for position, item in enumerate(bibliography.items, start=1):
             ref = by_id[item.key]
             if ref.authors_complete or not ref.authors:
@@ -381,10 +722,33 @@ def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
                     reference=ref,
                     number=position if parsed.numbered else None,
                     label=html_to_text(label).strip(),
-                    body_html=_restore_markup(body.strip()),
+                    body_html=merge_punctuation(_restore_markup(body.strip())),
                 )
             )
     return entries
+
+
+def add_year_suffixes(items: Sequence[Any], by_id: dict[str, Reference]) -> None:
+    """Letters after the year for works of the same authors and year: "2001a", "2001b".
+
+    citeproc-py gap: it never disambiguates, so APA prints two "Comeglio, P., ... (2001)." where
+    citeproc-js prints "(2001a)" and "(2001b)" in bibliography order. Here a style that asks
+    for year suffixes gets them for entries whose authors (family names and initials) and year
+    are the same.
+    """
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for item in items:
+        ref = by_id[item.key]
+        if not ref.authors or ref.year is None:
+            continue
+        names = tuple(
+            (a.family, a.initials or initials_of(a.given or ""), a.literal) for a in ref.authors
+        )
+        groups.setdefault((names, ref.authors_complete, ref.year), []).append(item)
+    for group in groups.values():
+        if len(group) > 1:
+            for letter, item in zip(string.ascii_lowercase, group, strict=False):
+                item.reference["year_suffix"] = letter
 
 
 def format_bibliography(refs: Sequence[Reference], style: str, fmt: str = "text") -> str:
@@ -423,7 +787,7 @@ def html_list(entries: Sequence[Entry], items: Sequence[str]) -> str:
 def _restore_markup(fragment: str) -> str:
     for mark, tag in _MARK_TO_TAG.items():
         fragment = fragment.replace(mark, tag)
-    return fragment
+    return fragment.translate(_UNMARK)
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>&~|#])")
