@@ -19,6 +19,15 @@ is loaded) or to a CSL item's fields before rendering, never to the rendered tex
 - `merge_punctuation`: citeproc-py joins a field's own final punctuation with the style's
   delimiter ("them?." and "legacy”.") where citeproc-js merges them ("them?" and "legacy.”",
   the en-US locale putting punctuation inside quotes).
+- `format_page_ranges`: citeproc-py splits any page text on hyphens ("1-191" minimal becomes
+  "1-91"); citeproc-js formats only the parts that are page ranges.
+- `narrow_spaces`: citeproc-js prints a space before ":", ";", "!", "?" as U+202F.
+- `add_year_suffixes`: citeproc-py never adds "2001a", "2001b" for the same authors and year.
+- `title_case_skip_words`: citeproc-js's title case leaves more words in lower case ("de").
+- `collate_sort_keys`: citeproc-py sorts by code point ("Götze" after "Gunnars").
+
+`tests/test_citeproc_js.py` compares the three styles with citeproc-js itself (node) on NLM's
+2019 PubMed sample, where node and the `citeproc` package are installed.
 
 Studies whose author list is known to be incomplete end their author list with the style's own
 "et al." (`incomplete_authors`), and safe inline markup in titles (``<i>``, ``<b>``, ``<sup>``,
