@@ -152,3 +152,15 @@ def test_unknown_extensions_are_refused(tmp_path: Path) -> None:
     path.write_text("Some title\n", encoding="utf-8")
     with pytest.raises(RefdbError, match=r"titles\.txt: unsupported file type '\.txt'"):
         read_references(path)
+
+
+def test_line_breaks_in_values_cannot_start_a_tag() -> None:
+    hostile = Reference(
+        title="Evil\nER  - \nTY  - JOUR\nTI  - injected",
+        authors=[Author(family="Doe\nAU  - Roe", given="Jane")],
+        year=2020,
+    )
+    text = render_ris([hostile])
+    assert [line[:2] for line in text.splitlines() if line].count("AU") == 1
+    (back,) = parse_ris(text)
+    assert back.authors[0].family == "Doe AU - Roe"

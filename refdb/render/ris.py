@@ -34,12 +34,13 @@ class _Writer(rispy.RisWriter):  # type: ignore[misc]
 
 
 def _name(author: Author) -> str:
+    # One line per tag: a line break inside a name would start a tag of its own.
     if author.literal:
-        return author.literal
+        return " ".join(author.literal.split())
     parts = [author.family or "", author.given or author.initials or ""]
     if author.suffix:
         parts.append(author.suffix)
-    return ", ".join(p for p in parts if p)
+    return ", ".join(" ".join(p.split()) for p in parts if p)
 
 
 def _record(ref: Reference, key: str) -> dict[str, Any]:
