@@ -303,3 +303,18 @@ def test_remove_asks_on_a_terminal(tmp_path: Path) -> None:
         [sys.executable, "-m", "refdb", "show", "hu2016single"], env=env, capture_output=True
     )
     assert listed.returncode == 0
+
+
+def test_an_undo_is_redone_by_name_and_the_redo_undone_plainly(cli: RunCli, db_url: str) -> None:
+    ok(cli("seed"))
+    seeded = dump(db_url)
+    ok(cli("remove", "hu2016single"))
+    removed = dump(db_url)
+    ok(cli("undo"))  # operation 3 undoes the remove (2)
+    assert dump(db_url) == seeded
+    ok(cli("undo", "3"))  # redo: the remove again
+    assert dump(db_url) == removed
+    ok(cli("undo"))  # a plain undo reverses the redo
+    assert dump(db_url) == seeded
+    ok(cli("undo"))  # and then the seed itself
+    assert json.loads(cli("list", "--json").stdout) == []

@@ -151,7 +151,11 @@ def _blocker(session: Session, operation: Operation, entity: Entity) -> Operatio
 
 
 def pick_operation(session: Session, operation_id: int | None) -> Operation:
-    """The operation to undo: the one named, else the newest that is not undone nor an undo."""
+    """The operation to undo: the one named, else the newest still in effect.
+
+    An undo is undone only when named (`refdb undo N` is how a person redoes); a redo (the
+    undo of an undo) counts as a change of its own, so a plain `refdb undo` reverses it.
+    """
     if operation_id is not None:
         operation = session.get(Operation, operation_id)
         if operation is None:
@@ -161,14 +165,24 @@ def pick_operation(session: Session, operation_id: int | None) -> Operation:
                 f"operation {operation_id} was already undone by operation {operation.undone_by}"
             )
         return operation
-    operation = session.scalars(
-        select(Operation)
-        .where(Operation.undone_by.is_(None), Operation.undoes.is_(None))
-        .order_by(Operation.id.desc())
-    ).first()
-    if operation is None:
-        raise RefdbError("nothing to undo")
-    return operation
+    candidates = session.scalars(
+        select(Operation).where(Operation.undone_by.is_(None)).order_by(Operation.id.desc())
+    )
+    for operation in candidates:
+        if _undo_depth(session, operation) % 2 == 0:
+            return operation
+    raise RefdbError("nothing to undo")
+
+
+def _undo_depth(session: Session, operation: Operation) -> int:
+    """0 for a change, 1 for its undo, 2 for the redo (the undo of that undo), and so on."""
+    depth = 0
+    while operation.undoes is not None:
+        undone = session.get(Operation, operation.undoes)
+        if undone is None:
+            break
+        operation, depth = undone, depth + 1
+    return depth
 
 
 def undo(session: Session, operation_id: int | None, command: str) -> Operation:
