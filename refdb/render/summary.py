@@ -32,6 +32,8 @@ def describe(ref: Reference) -> str:
         ("URL", ref.url),
         ("publication types", "; ".join(ref.publication_types) or None),
         ("indications", ", ".join(ref.indications) or None),
+        ("evidence level", ref.evidence_level),
+        ("keywords", "; ".join(ref.keywords) or None),
         (
             "status",
             f"{ref.status}" + (f" ({ref.status_note})" if ref.status_note else "")
