@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from refdb.config import default_database_url
@@ -51,6 +51,7 @@ def import_file(
     indications: Sequence[str] = (),
     dry_run: bool = False,
     command: str = "refdb import",
+    progress: Callable[[int, int], None] | None = None,
 ) -> SaveSummary:
     """Import a `.bib`, `.ris` or CSL-JSON file: each entry added, or merged into its match."""
     if not path.is_file():
@@ -65,6 +66,7 @@ def import_file(
         indications=indications,
         dry_run=dry_run,
         specs=specs,
+        progress=progress,
     )
 
 

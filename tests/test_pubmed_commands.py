@@ -434,14 +434,16 @@ def test_import_titles_keeps_to_three_requests_a_second(
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    with pubmed_cli.progress_bar("x") as progress:
+    from refdb.cli.context import progress_bar
+
+    with progress_bar("x") as progress:
         assert progress is None  # pytest captures: not a terminal
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    with pubmed_cli.progress_bar("x") as progress:
+    with progress_bar("x") as progress:
         assert progress is None  # stderr is not a terminal
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    with pubmed_cli.progress_bar("x") as progress:
+    with progress_bar("x") as progress:
         assert progress is not None
         progress(1, 2)
 

@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 
 from refdb import api
-from refdb.cli.context import command_line, handled, library, note, show_value, write_output
+from refdb.cli.context import (
+    command_line,
+    handled,
+    library,
+    note,
+    progress_bar,
+    show_value,
+    write_output,
+)
 from refdb.cli.writing import report
 
 
@@ -36,9 +44,15 @@ def import_command(
 
         import_titles_command_body(ctx, path, indications, dry_run)
         return
-    summary = api.import_file(
-        library(ctx), path, indications=indications, dry_run=dry_run, command=command_line()
-    )
+    with progress_bar(f"importing {path.name}") as progress:
+        summary = api.import_file(
+            library(ctx),
+            path,
+            indications=indications,
+            dry_run=dry_run,
+            command=command_line(),
+            progress=progress,
+        )
     for result in summary.results:
         if result.action in ("added", "updated"):
             note(f"{result.action} {result.key}")

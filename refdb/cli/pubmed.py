@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from refdb import enrichment
-from refdb.cli.context import command_line, err, fail, handled, library, note, show_value
+from refdb.cli.context import (
+    command_line,
+    fail,
+    handled,
+    library,
+    note,
+    progress_bar,
+    show_value,
+)
 from refdb.cli.writing import report
 from refdb.enrichment import AmbiguousTitleError, candidates_text
 from refdb.errors import RefdbError
@@ -22,22 +26,6 @@ from refdb.store.library import SaveSummary
 def default_client() -> EutilsClient:
     """The E-utilities client commands use (settings from the environment)."""
     return EutilsClient()
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[enrichment.Progress | None]:
-    """A progress bar on stderr when both stdout and stderr are terminals; else no callback."""
-    if not (sys.stdout.isatty() and sys.stderr.isatty()):
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _changes(summary: SaveSummary) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -466,15 +466,19 @@ class Library:
         dry_run: bool = False,
         force: bool = False,
         specs: Sequence[IndicationSpec] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> SaveSummary:
-        """Store a batch of References in one transaction (all or nothing)."""
+        """Store a batch of References in one transaction (all or nothing).
+
+        `progress`, when given, is called with (done, total) after each Reference.
+        """
         summary = SaveSummary(dry_run=dry_run)
         try:
             with self.db.transaction() as session:
                 recorder = Recorder(session, command)
                 for spec in specs:
                     self.ensure_indication(session, recorder, spec)
-                for ref in refs:
+                for done, ref in enumerate(refs, start=1):
                     summary.results.append(
                         self.save_one(
                             session,
@@ -485,6 +489,8 @@ class Library:
                             force=force,
                         )
                     )
+                    if progress is not None:
+                        progress(done, len(refs))
                 if dry_run:
                     raise _DryRun
                 summary.operation_id = self.commit(session, recorder)
