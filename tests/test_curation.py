@@ -318,3 +318,15 @@ def test_an_undo_is_redone_by_name_and_the_redo_undone_plainly(cli: RunCli, db_u
     assert dump(db_url) == seeded
     ok(cli("undo"))  # and then the seed itself
     assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_indication_names_match_without_regard_to_case_in_any_script(cli: RunCli) -> None:
+    ok(cli("seed"))
+    ok(cli("tag", "hu2016single", "Éducation"))
+    ok(cli("tag", "yang2015rketamine", "éducation"))  # the same indication
+    ok(cli("tag", "tundo2015pharmacologic", "Straße"))
+    names = [i["name"] for i in json.loads(cli("indications", "--json").stdout)]
+    assert names == ["CRPS", "Depression", "Éducation", "Straße"]
+    assert len(json.loads(cli("list", "--indication", "ÉDUCATION", "--json").stdout)) == 2
+    assert "For Éducation" in ok(cli("page")).stdout
+    ok(cli("untag", "hu2016single", "éducation"))

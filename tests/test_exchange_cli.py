@@ -226,3 +226,34 @@ def test_ris_page_ranges_are_written_out(cli: RunCli, tmp_path: Path) -> None:
         2014,
         "niesters2014ketamine",
     )
+
+
+def test_an_imported_file_never_degrades_the_verified_seeds(cli: RunCli, tmp_path: Path) -> None:
+    cli("seed")
+    poorer = tmp_path / "poorer.json"
+    poorer.write_text(
+        json.dumps(
+            [
+                {
+                    "type": "article-journal",
+                    "title": "Ketamine and other NMDA antagonists: early clinical trials and "
+                    "possible mechanisms in depression.",
+                    "DOI": "10.1176/appi.ajp.2015.15040465",
+                    "author": [{"family": "Newport", "given": "D"}],
+                    "container-title": "Am J Psychiatry",
+                    "issued": {"date-parts": [[2015]]},
+                    "PMID": "26423481",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = cli("import", str(poorer))
+    assert result.exit_code == 0, result.stderr
+    study = json.loads(cli("show", "newport2015ketamine", "--json").stdout)
+    assert study["title"].startswith("Ketamine and Other NMDA Antagonists")  # the seed's
+    assert [a["family"] for a in study["authors"]] == ["Newport", "Carpenter", "McDonald"]
+    assert study["authors_complete"] is False
+    assert study["container_title"] == "The American Journal of Psychiatry"
+    assert study["pmid"] == "26423481"  # what the seed did not know is filled in
+    assert "kept seed value" in result.stderr

@@ -469,4 +469,6 @@ def test_enrich_fills_but_never_replaces_the_journal_title(cli: RunCli, served: 
     assert record["volume"] == "14a"  # other fields are refreshed
     cli("edit", "24075073", "--set", "journal=")
     assert cli("enrich", "24075073").exit_code == 0
+    assert show(cli, "24075073")["container_title"] is None  # cleared by hand: kept so
+    assert cli("enrich", "24075073", "--force").exit_code == 0
     assert show(cli, "24075073")["container_title"].startswith("The journal of pain")

@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
 from refdb.errors import RefdbError
 from refdb.records import (
     STATUSES,
@@ -24,7 +22,7 @@ from refdb.store import history
 from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.history import Recorder, now
 from refdb.store.library import Library, source_rank
-from refdb.store.models import Identifier, Indication, Operation, Study, StudyIndication
+from refdb.store.models import Identifier, Operation, Study, StudyIndication
 from refdb.store.rows import set_authors, set_title, to_reference
 from refdb.store.search import reindex
 
@@ -288,13 +286,8 @@ def update_indication(
         indication = library._indication(session, name)
         recorder.touch(("indication", indication.id))
         if rename is not None:
-            clash = session.scalars(
-                select(Indication).where(
-                    func.lower(Indication.name) == rename.strip().casefold(),
-                    Indication.id != indication.id,
-                )
-            ).first()
-            if clash is not None or not rename.strip():
+            clash = library.indication_named(session, rename)
+            if (clash is not None and clash.id != indication.id) or not rename.strip():
                 raise RefdbError(f"indication {rename!r}: that name is taken or empty")
             indication.name = rename.strip()
         if heading is not None:

@@ -29,12 +29,13 @@ from refdb.store.rows import set_authors, set_title, to_reference
 from refdb.store.search import reindex, search_ids
 
 IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
-SOURCE_RANK = {"hand": 3, "pubmed": 2}
-"""Which source wins when two disagree: a person's edit, then PubMed, then files and seeds."""
+SOURCE_RANK = {"hand": 4, "pubmed": 3, "seed": 2}
+"""Which source wins when two disagree: a person's edit, then PubMed, then the clinic's
+verified seeds, then any imported file."""
 
 
 def source_rank(source: str | None) -> int:
-    """How much a field's source is trusted (files and seeds 1, PubMed 2, by hand 3)."""
+    """How much a field's source is trusted (files 1, seeds 2, PubMed 3, by hand 4)."""
     if source is None:
         return 0
     return SOURCE_RANK.get(source.split(":", 1)[0], 1)
@@ -208,10 +209,18 @@ class Library:
             ).all()
             return [IndicationInfo(i.name, i.heading, i.position, int(n)) for i, n in rows]
 
+    def indication_named(self, session: Session, name: str) -> Indication | None:
+        """The indication of this name, compared without regard to case ("crps" is "CRPS").
+
+        Compared in Python: SQLite's lower() folds only ASCII ("É", "ß" would not match).
+        """
+        wanted = name.strip().casefold()
+        return next(
+            (i for i in session.scalars(select(Indication)) if i.name.casefold() == wanted), None
+        )
+
     def _indication(self, session: Session, name: str) -> Indication:
-        found = session.scalars(
-            select(Indication).where(func.lower(Indication.name) == name.casefold())
-        ).first()
+        found = self.indication_named(session, name)
         if found is None:
             raise NotFoundError(
                 f"indication {name!r}: no such indication (see `refdb indications`)"
@@ -224,9 +233,7 @@ class Library:
         self, session: Session, recorder: Recorder, spec: IndicationSpec
     ) -> Indication:
         """The indication of this name, created (at the end of the page) when new."""
-        found = session.scalars(
-            select(Indication).where(func.lower(Indication.name) == spec.name.casefold())
-        ).first()
+        found = self.indication_named(session, spec.name)
         if found is not None:
             return found
         if not spec.name.strip():
@@ -308,6 +315,20 @@ class Library:
             number += 1
         return f"{base}{number}"
 
+    @staticmethod
+    def _kept(name: str, old: Any, new: Any, old_source: str | None, source: str) -> str | None:
+        """Why the stored value of a field stays (None: the incoming value may replace it)."""
+        if old_source == "hand" and source != "hand":
+            return "edited by hand"
+        if old in (None, "", []):
+            return None
+        if source_rank(old_source) > source_rank(source):
+            return f"kept {old_source} value"
+        same_rank = source_rank(old_source) == source_rank(source)
+        if name == "authors" and same_rank and len(new) < len(old):
+            return "kept the longer author list"
+        return None
+
     def _set_identifier(
         self, session: Session, study: Study, kind: str, value: str | None
     ) -> str | None:
@@ -342,9 +363,9 @@ class Library:
     ) -> list[FieldChange]:
         """Copy a Reference's fields onto a study, field by field, by source trust.
 
-        A field set by hand is never overwritten by another source unless `force`; a more
-        trusted source is not overwritten by a less trusted one. Empty incoming values never
-        erase anything.
+        A field set (or cleared) by hand is never overwritten by another source unless `force`;
+        a more trusted source is not overwritten by a less trusted one, nor a longer author list
+        by a shorter one from a source as trusted. Empty incoming values never erase anything.
         """
         current = to_reference(study) if study.id is not None else Reference(title="")
         provenance: dict[str, Any] = dict(study.provenance or {})
@@ -367,12 +388,10 @@ class Library:
             if new in (None, "", []) or new == old:
                 continue
             old_source = (provenance.get(name) or {}).get("source")
-            if old not in (None, "", []) and not force:
-                if old_source == "hand" and source != "hand":
-                    changes.append(FieldChange(name, old, new, skipped="edited by hand"))
-                    continue
-                if source_rank(old_source) > source_rank(source):
-                    changes.append(FieldChange(name, old, new, skipped=f"kept {old_source} value"))
+            if not force:
+                skipped = self._kept(name, old, new, old_source, source)
+                if skipped:
+                    changes.append(FieldChange(name, old, new, skipped=skipped))
                     continue
             if name in IDENTIFIER_FIELDS:
                 refused = self._set_identifier(session, study, name, new)
@@ -427,7 +446,7 @@ class Library:
                 mesh_terms=[],
                 keywords=[],
                 notices=[],
-                provenance={},
+                provenance={"title": {"source": source, "at": now().isoformat(timespec="seconds")}},
                 created_at=now(),
                 updated_at=now(),
             )
