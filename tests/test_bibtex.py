@@ -109,6 +109,18 @@ def test_macros_comments_accents_months_and_identifiers() -> None:
             "refs.bib: line 1: entry 'u': cannot",
         ),
         ("just some words", "refs.bib: no BibTeX entries found"),
+        (
+            "@article{c,\n title = {T},\n journal = jx # { Suppl}}",
+            "refs.bib: line 3: entry 'c': field 'journal': unknown @string macro 'jx'",
+        ),
+        (
+            '@string{jq = jx # " Q"}\n@article{c, title = {T}}',
+            "refs.bib: line 1: @string 'jq': unknown @string macro 'jx'",
+        ),
+        (
+            "@article{t,\n  title = {T},\n  Title = {U}}",
+            "refs.bib: line 3: entry 't': field 'title' is given twice",
+        ),
     ],
 )
 def test_a_malformed_entry_is_one_line_naming_file_line_and_key(text: str, expected: str) -> None:
@@ -155,6 +167,55 @@ def test_a_real_world_bib_imports_with_accents_and_braced_names() -> None:
     assert by_key["Bates2015"].title == "Fitting Linear Mixed-Effects Models Using lme4"
 
 
+def test_capitalised_field_names_are_read_like_lower_case_ones() -> None:
+    # JabRef and older files write `Author = {...}`; BibTeX ignores the case of field names.
+    text = r"""@Article{Smith2001,
+      Author = {Smith, John and M{\"u}ller, Anna},
+      Title = {Ketamine},
+      JOURNAL = {Pain}, SHORTJOURNAL = {P}, Year = {2001}, Month = mar,
+      DOI = {10.1/x}, Eprint = {123}, EprintType = {pubmed}}"""
+    (ref,) = parse_bibtex(text)
+    assert [(a.family, a.given) for a in ref.authors] == [("Smith", "John"), ("Müller", "Anna")]
+    assert (ref.title, ref.container_title, ref.container_title_short) == ("Ketamine", "Pain", "P")
+    assert (ref.year, ref.month, ref.doi, ref.pmid) == (2001, 3, "10.1/x", "123")
+    assert (ref.key, ref.type) == ("Smith2001", "article-journal")
+
+
+def test_concatenations_with_strings_macros_numbers_and_months_are_joined() -> None:
+    text = r"""@STRING{jp = "J Pain"}
+@string{jps = JP # " Suppl"}
+@article{a, title = "Ketamine" # { in } # {CRPS}, journal = "J" # " X"}
+@article{b, title = "Trial " # 2 # " of " # mar, journal = jp # { Suppl}, month = jan # "~15"}
+@article{c, title = {C}, journal = jps # {.}}
+"""
+    a, b, c = parse_bibtex(text)
+    assert (a.title, a.container_title) == ("Ketamine in CRPS", "J X")
+    assert (b.title, b.container_title, b.month) == ("Trial 2 of March", "J Pain Suppl", 1)
+    assert c.container_title == "J Pain Suppl."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{Ketamine in 50% of patients}", "Ketamine in 50% of patients"),
+        ("{Ketamine in 50\\% of patients}", "Ketamine in 50% of patients"),
+        ('"Pain & mood, 50%-75%"', "Pain & mood, 50%-75%"),
+        ("{Pain \\& mood}", "Pain & mood"),
+    ],
+)
+def test_percent_and_ampersand_are_literal_on_import(value: str, expected: str) -> None:
+    (ref,) = parse_bibtex(f"@article{{k, title = {value}, abstract = {value}}}")
+    assert (ref.title, ref.abstract) == (expected, expected)
+
+
+def test_percent_and_ampersand_round_trip_escaped() -> None:
+    ref = Reference(title="Responders: 50% & more", abstract="100% of A&B")
+    text = render_bibtex([ref])
+    assert "50\\% \\& more" in text and "100\\% of A\\&B" in text
+    (back,) = parse_bibtex(text)
+    assert (back.title, back.abstract) == (ref.title, ref.abstract)
+
+
 # --- export ---------------------------------------------------------------------------------
 
 
@@ -166,6 +227,7 @@ def tricky_ref() -> Reference:
             Author(family="Müller", given="Jörg"),
         ],
         container_title="Pain & Therapy",
+        container_title_short="Pain Ther",
         year=2015,
         month=3,
         volume="84",
@@ -185,6 +247,7 @@ def test_bibtex_export_dialect() -> None:
     assert "author = {{International Association for the Study of Pain} and Müller, Jörg}" in body
     assert "title = {{DNA} methylation \\& {R}-ketamine in 50\\% of {CRPS}\\_1 cases" in body
     assert "journal = {Pain \\& Therapy}" in body
+    assert "shortjournal = {Pain Ther}" in body  # the abbreviation, as in BibLaTeX
     assert "pages = {89--96}" in body
     # The PMID as eprint, not `pmid`: biber's datamodel validation warns on `pmid`.
     assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
@@ -201,7 +264,8 @@ def test_ascii_export_escapes_accents_but_not_the_protecting_braces() -> None:
 
 def test_biblatex_export_dialect() -> None:
     body = entry(render_biblatex([tricky_ref()]), "muller2015dna")
-    assert "journaltitle = {Pain \\& Therapy}" in body and "journal =" not in body
+    assert "journaltitle = {Pain \\& Therapy}" in body and "  journal =" not in body
+    assert "shortjournal = {Pain Ther}" in body
     assert "date = {2015-03}" in body and "month" not in body and "year" not in body
     assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
     assert "pmid" not in body and "pmcid" not in body
@@ -228,6 +292,47 @@ def test_hostile_values_cannot_break_out_of_their_field() -> None:
     assert back.url == "http://a/%7Bb%7D%20c"
 
 
+def brace_ref() -> Reference:
+    return Reference(
+        title="A {b study",
+        authors=[Author(family="Smi}th", given="J{o"), Author(literal="Group } of {")],
+        abstract="} and { and {x}",
+        container_title="J {Pain",
+        year=2001,
+        key="smith2001brace",
+    )
+
+
+def bibtex_brace_depths(value: str) -> list[int]:
+    """Brace depth after each character, counted as BibTeX counts: a backslash escapes none."""
+    depths, depth = [], 0
+    for char in value:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        depths.append(depth)
+    return depths
+
+
+@pytest.mark.parametrize("render", [render_bibtex, render_biblatex])
+def test_lone_braces_are_written_balanced_and_read_back(render: Callable[..., str]) -> None:
+    text = render([brace_ref()])
+    for line in entry(text, "smith2001brace").splitlines():
+        value = line.split(" = ", 1)[1].rstrip(",")
+        depths = bibtex_brace_depths(value)
+        # the value's own braces close at its very end, and never earlier
+        assert depths[-1] == 0 and 0 not in depths[:-1], line
+    (back,) = parse_bibtex(text)
+    ref = brace_ref()
+    assert (back.title, back.abstract, back.container_title) == (
+        ref.title,
+        ref.abstract,
+        ref.container_title,
+    )
+    assert [(a.family, a.given, a.literal) for a in back.authors] == [
+        ("Smi}th", "J{o", None),
+        (None, None, "Group } of {"),
+    ]
+
+
 def test_pybtex_parses_the_bibtex_export() -> None:
     refs = seed_refs()
     data = pybtex.database.parse_string(render_bibtex(refs), "bibtex")
@@ -241,7 +346,7 @@ def test_pybtex_parses_the_bibtex_export() -> None:
 def test_biber_validates_the_exports_against_its_datamodel(
     tmp_path: Path, render: Callable[..., str]
 ) -> None:
-    refs = [*seed_refs(), tricky_ref()]
+    refs = [*seed_refs(), tricky_ref(), brace_ref()]
     path = tmp_path / "export.bib"
     path.write_text(render(refs), encoding="utf-8")
     result = subprocess.run(

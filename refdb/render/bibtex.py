@@ -31,8 +31,10 @@ MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 
 _SPECIALS = {
     ord("\\"): r"\textbackslash{}",
-    ord("{"): r"\{",
-    ord("}"): r"\}",
+    # Not `\{`: BibTeX and biber count the brace in `\{` too, so a lone one unbalances the
+    # value (`{a \} b}` ends at `\}`); the text commands hold a balanced `{}`.
+    ord("{"): r"\textbraceleft{}",
+    ord("}"): r"\textbraceright{}",
     ord("&"): r"\&",
     ord("%"): r"\%",
     ord("$"): r"\$",
@@ -181,12 +183,11 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
     container = escape(ref.container_title) if ref.container_title else None
     if ref.type in ("chapter", "paper-conference"):
         add("booktitle", container)
-    elif dialect == "biblatex":
-        add("journaltitle", container)
+    else:
+        add("journaltitle" if dialect == "biblatex" else "journal", container)
+        # biber's datamodel knows `shortjournal` in both dialects; BibTeX styles ignore it.
         if ref.container_title_short:
             add("shortjournal", escape(ref.container_title_short))
-    else:
-        add("journal", container)
     if dialect == "biblatex":
         if ref.year:
             parts = [f"{ref.year:04d}"]

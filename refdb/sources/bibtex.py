@@ -6,6 +6,11 @@ the Study of Pain}` stays one collective author; bibtexparser's LatexDecodingMid
 not used, because it would strip those braces first. Each value is then decoded from LaTeX
 to Unicode here, with pylatexenc, field by field: titles and names are decoded, identifiers
 (DOI, URL, PMID) only lose their escaping backslashes.
+
+Two steps run before bibtexparser's own: field names are lower-cased (BibTeX ignores their
+case, the name middlewares do not), and `#` concatenations are joined into one value, with
+the @string macros defined above them and the standard month macros (an unknown macro is an
+error). A bare `%` or `&` in a value is literal text, as it is to BibTeX, not LaTeX markup.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from bibtexparser import middlewares as mw
 from bibtexparser.entrypoint import parse_string
+from bibtexparser.library import Library
 from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import (
     Block,
@@ -27,6 +33,7 @@ from bibtexparser.model import (
     Entry,
     MiddlewareErrorBlock,
     ParsingFailedBlock,
+    String,
 )
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
@@ -65,12 +72,30 @@ ENTRY_TYPES = {
 """BibTeX/BibLaTeX entry types and their CSL types; any other type becomes 'document'."""
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""The values of the month macros in the standard BibTeX styles (plain.bst)."""
 
 _NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
 _YEAR = re.compile(r"\d{4}")
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:/.*)?")
 _PMID = re.compile(r"\d{1,9}")
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
+_LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
+_MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
+_NUMBER = re.compile(r"\d+")
 
 
 def _decoder() -> LatexNodes2Text:
@@ -83,6 +108,9 @@ def _decoder() -> LatexNodes2Text:
         macros=[
             MacroTextSpec("url", simplify_repl="%s"),
             MacroTextSpec("textasciicircum", simplify_repl="^"),
+            # refdb's writer spells a lone brace so, as BibTeX counts `\{` as a brace.
+            MacroTextSpec("textbraceleft", simplify_repl="{"),
+            MacroTextSpec("textbraceright", simplify_repl="}"),
         ],
     )
     return LatexNodes2Text(latex_context=context, math_mode="text")
@@ -91,8 +119,108 @@ def _decoder() -> LatexNodes2Text:
 _LATEX = _decoder()
 
 
+class _EntryError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _LowerCaseFieldKeys(mw.BlockMiddleware):
+    """`Author`, `TITLE` -> `author`, `title` (bibtexparser's NormalizeFieldKeys), but the same
+    field twice in two cases is an error, where NormalizeFieldKeys silently keeps the last."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
+        self._normalise = mw.NormalizeFieldKeys(allow_inplace_modification=True)
+
+    def transform_entry(self, entry: Entry, library: Library) -> Block:
+        seen: set[str] = set()
+        for field in entry.fields:
+            key = field.key.lower()
+            if key in seen:
+                return MiddlewareErrorBlock(
+                    entry, _EntryError(_line(field), f"field '{key}' is given twice")
+                )
+            seen.add(key)
+        normalised: Block = self._normalise.transform_entry(entry, library)
+        return normalised
+
+
+def _split_concatenation(value: str) -> list[str]:
+    """`jp # { Suppl} # "x"` -> ['jp', '{ Suppl}', '"x"']: split at `#` outside braces/quotes."""
+    pieces: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for index, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            pieces.append(value[start:index].strip())
+            start = index + 1
+    pieces.append(value[start:].strip())
+    return pieces
+
+
+class _ResolveConcatenations(mw.BlockMiddleware):
+    """Joins `a # "b" # {c} # 12` into one braced value, as BibTeX does.
+
+    Macros are the @string definitions above the value (BibTeX reads them in order) and
+    the month macros. A value without `#` is left to ResolveStringReferencesMiddleware.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
+        self._macros: dict[str, str] = {}
+
+    def transform(self, library: Library) -> Library:
+        self._macros = dict(zip(MONTHS, MONTH_NAMES, strict=True))
+        result: Library = super().transform(library)
+        return result
+
+    def _join(self, value: str, line: int, where: str = "") -> str:
+        parts: list[str] = []
+        for piece in _split_concatenation(value):
+            if _is_braced_whole(piece) or (len(piece) >= 2 and piece[0] == piece[-1] == '"'):
+                parts.append(piece[1:-1])
+            elif _NUMBER.fullmatch(piece):
+                parts.append(piece)
+            elif _MACRO_NAME.fullmatch(piece):
+                if piece.lower() not in self._macros:
+                    raise _EntryError(line, f"{where}unknown @string macro '{piece}'")
+                parts.append(self._macros[piece.lower()])
+            else:
+                raise _EntryError(line, f"{where}cannot read '{value}' as a concatenation")
+        return "".join(parts)
+
+    def transform_string(self, string: String, library: Library) -> Block:
+        value = str(string.value)
+        try:
+            joined = self._join(value, _line(string))
+        except _EntryError as exc:
+            return MiddlewareErrorBlock(string, exc)
+        self._macros[string.key.lower()] = joined
+        string.value = f"{{{joined}}}"
+        return string
+
+    def transform_entry(self, entry: Entry, library: Library) -> Block:
+        for field in entry.fields:
+            value = field.value
+            if not isinstance(value, str) or len(_split_concatenation(value)) < 2:
+                continue
+            try:
+                field.value = f"{{{self._join(value, _line(field), f'field {field.key!r}: ')}}}"
+            except _EntryError as exc:
+                return MiddlewareErrorBlock(entry, exc)
+        return entry
+
+
 def _parse_stack() -> list[Any]:
     return [
+        _LowerCaseFieldKeys(),
+        _ResolveConcatenations(),
         mw.ResolveStringReferencesMiddleware(allow_inplace_modification=True),
         mw.RemoveEnclosingMiddleware(allow_inplace_modification=True),
         mw.SeparateCoAuthors(allow_inplace_modification=True),
@@ -115,22 +243,24 @@ def _quiet(*names: str) -> Iterator[None]:
             lg.setLevel(level)
 
 
+def _literal_specials(value: str) -> str:
+    """A bare `%` or `&` escaped: to LaTeX they start a comment or a table cell, but in a
+    .bib value they are almost always meant literally (`50% of patients`)."""
+    return _LITERAL_SPECIALS.sub(
+        lambda m: "\\" + m.group() if len(m.group()) == 1 else m.group(), value
+    )
+
+
 def latex_to_unicode(value: str) -> str:
     """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
     with _quiet("pylatexenc"):
-        text = _LATEX.latex_to_text(value)
+        text = _LATEX.latex_to_text(_literal_specials(value))
     return " ".join(text.split())
 
 
 def _line(item: Any) -> int:
     """bibtexparser counts lines from 0."""
     return int(item.start_line or 0) + 1
-
-
-class _EntryError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 def _block_key(block: Block) -> str:
@@ -144,7 +274,8 @@ def _failure_message(block: Block) -> str:
     if isinstance(block, MiddlewareErrorBlock):
         inner = block.ignore_error_block
         key = getattr(inner, "key", None) or _block_key(block)
-        return f"entry '{key}': {block.error}"
+        kind = "@string" if isinstance(inner, String) else "entry"
+        return f"{kind} '{key}': {block.error}"
     error = getattr(block, "error", None)
     detail = getattr(error, "abort_reason", None) or str(error or "")
     if not detail.strip():
@@ -304,7 +435,8 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> list[Reference]:
     failed = sorted(library.failed_blocks, key=lambda b: b.start_line or 0)
     if failed:
         block = failed[0]
-        line = _line(block)
+        # A middleware of ours names the field's own line; the others, the entry's.
+        line = getattr(block.error, "line", None) or _line(block)
         raise RefdbError(f"{source}: line {line}: {_failure_message(block)}")
     if not library.entries and text.strip():
         raise RefdbError(f"{source}: no BibTeX entries found")
