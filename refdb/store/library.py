@@ -29,6 +29,9 @@ from refdb.store.rows import set_authors, set_title, to_reference
 from refdb.store.search import reindex, search_ids
 
 IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
+_KEY_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_:.\-]{0,99}$")
+"""A citation key refdb keeps as given: what BibTeX, biber and pandoc accept without fuss."""
+
 SOURCE_RANK = {"hand": 4, "pubmed": 3, "seed": 2}
 """Which source wins when two disagree: a person's edit, then PubMed, then the clinic's
 verified seeds, then any imported file."""
@@ -287,33 +290,31 @@ class Library:
         return None
 
     def _taken_keys(self, session: Session) -> set[str]:
-        return set(session.scalars(select(Study.key))) | set(
-            session.scalars(select(Identifier.value).where(Identifier.kind == "alias"))
-        )
+        """Every key and old key in use; loaded once per transaction, kept up to date here."""
+        taken: set[str] | None = session.info.get("refdb_taken_keys")
+        if taken is None:
+            taken = set(session.scalars(select(Study.key))) | set(
+                session.scalars(select(Identifier.value).where(Identifier.kind == "alias"))
+            )
+            session.info["refdb_taken_keys"] = taken
+        return taken
 
     def new_key(self, session: Session, ref: Reference) -> str:
-        """A citation key no study holds: familyYEARfirstword, with a, b, ... on clashes.
-
-        A key the Reference brings is kept when it is of that form and free (a refdb export
-        read back keeps its keys, suffixes included).
-        """
+        """A citation key no study holds: the Reference's own key when it is a well-formed key
+        and free (a file's keys, which sites already link to, survive an import), else
+        familyYEARfirstword with a, b, ... on clashes."""
         taken = self._taken_keys(session)
-        base = base_citation_key(ref)
-        if (
-            ref.key
-            and ref.key not in taken
-            and re.fullmatch(re.escape(base) + r"(?:[a-z]|\d+)?", ref.key)
-        ):
-            return ref.key
-        if base not in taken:
-            return base
-        for suffix in "abcdefghijklmnopqrstuvwxyz":
-            if base + suffix not in taken:
-                return base + suffix
-        number = 2
-        while f"{base}{number}" in taken:
-            number += 1
-        return f"{base}{number}"
+        key = ref.key if ref.key and _KEY_SHAPE.match(ref.key) and ref.key not in taken else None
+        if key is None:
+            base = base_citation_key(ref)
+            candidates = [base, *(base + s for s in "abcdefghijklmnopqrstuvwxyz")]
+            key = next((c for c in candidates if c not in taken), None)
+            number = 2
+            while key is None:
+                key = f"{base}{number}" if f"{base}{number}" not in taken else None
+                number += 1
+        taken.add(key)
+        return key
 
     @staticmethod
     def _kept(name: str, old: Any, new: Any, old_source: str | None, source: str) -> str | None:
@@ -453,9 +454,11 @@ class Library:
             set_title(study, ref.title)
             session.add(study)
             session.flush()
-            if ref.key and ref.key != study.key and ref.key not in self._taken_keys(session):
-                # A file's own key (`smith_ketamine_2009`) stays findable as an alias.
+            taken = self._taken_keys(session)
+            if ref.key and ref.key != study.key and ref.key not in taken:
+                # A file's own key that refdb could not keep stays findable as an alias.
                 study.identifiers.append(Identifier(kind="alias", value=ref.key))
+                taken.add(ref.key)
             recorder.created(("study", study.id))
             changes = self.apply(session, study, ref, source, force=force)
             action = "added"
