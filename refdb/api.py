@@ -54,6 +54,8 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> SaveSummary:
     """Import a `.bib`, `.ris` or CSL-JSON file: each entry added, or merged into its match."""
+    if path.is_dir():
+        raise RefdbError(f"{path}: a folder, not a file")
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
     refs = read_references(path)

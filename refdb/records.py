@@ -7,6 +7,7 @@ travel under CSL-JSON's ``custom`` key, which the official schema allows.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
@@ -46,6 +47,56 @@ BIBLIOGRAPHIC_FIELDS = (
 """Scalar fields that sources fill and that merging and enrichment compare one by one."""
 
 LIST_FIELDS = ("publication_types", "mesh_terms", "keywords")
+
+CSL_TYPES = frozenset(
+    [
+        "article",
+        "article-journal",
+        "article-magazine",
+        "article-newspaper",
+        "bill",
+        "book",
+        "broadcast",
+        "chapter",
+        "classic",
+        "collection",
+        "dataset",
+        "document",
+        "entry",
+        "entry-dictionary",
+        "entry-encyclopedia",
+        "figure",
+        "graphic",
+        "hearing",
+        "interview",
+        "legal_case",
+        "legislation",
+        "manuscript",
+        "map",
+        "motion_picture",
+        "musical_score",
+        "pamphlet",
+        "paper-conference",
+        "patent",
+        "performance",
+        "periodical",
+        "personal_communication",
+        "post",
+        "post-weblog",
+        "regulation",
+        "report",
+        "review",
+        "review-book",
+        "software",
+        "song",
+        "speech",
+        "standard",
+        "thesis",
+        "treaty",
+        "webpage",
+    ]
+)
+"""The item types the CSL-JSON schema (1.0.2) allows."""
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -274,6 +325,18 @@ def _expand_one(part: str) -> str:
     return f"{prefix}{start}{suffix}-{prefix}{end}{end_suffix}"
 
 
+def check_date(year: int | None, month: int | None, day: int | None) -> None:
+    """Raise ValueError unless the parts make a real date ("2015-02-31" does not)."""
+    if year is not None and not 1000 <= year <= 2100:
+        raise ValueError(f"year {year} is not a year")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"month {month} is not a month")
+    if day is not None:
+        last = calendar.monthrange(year or 2000, month or 1)[1] if month else 31
+        if not 1 <= day <= last:
+            raise ValueError(f"day {day} is not a day of that month")
+
+
 def normalise_title(title: str) -> str:
     """A title reduced for comparison: folded, markup and punctuation gone, spaces collapsed."""
     text = re.sub(r"<[^>]+>", "", title)
@@ -423,7 +486,10 @@ def from_csl(item: dict[str, Any]) -> Reference:
     title = item.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ValueError("has no title")
-    ref = Reference(title=title.strip(), type=str(item.get("type") or "article-journal"))
+    kind = str(item.get("type") or "article-journal")
+    if kind not in CSL_TYPES:
+        raise ValueError(f"type '{kind}' is not a CSL type")
+    ref = Reference(title=title.strip(), type=kind)
     ref.authors = [_csl_name(n) for n in item.get("author") or [] if isinstance(n, dict)]
     for attr, csl_name in _CSL_SCALARS.items():
         value = item.get(csl_name)
@@ -434,8 +500,15 @@ def from_csl(item: dict[str, Any]) -> Reference:
     ref.doi = normalise_doi(ref.doi)
     ref.pmid = normalise_pmid(ref.pmid)
     ref.pmcid = normalise_pmcid(ref.pmcid)
+    if ref.doi and not is_valid_doi(ref.doi):
+        raise ValueError(f"DOI '{ref.doi}' is not a DOI (10.NNNN/...)")
+    if ref.pmid and not re.fullmatch(r"[1-9]\d{0,8}", ref.pmid):
+        raise ValueError(f"PMID '{ref.pmid}' is not a PMID")
+    if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}(?:\.\d+)?", ref.pmcid):
+        raise ValueError(f"PMCID '{ref.pmcid}' is not a PMCID")
     parts = _csl_date(item.get("issued"))
     ref.year, ref.month, ref.day = [*parts, None, None, None][:3]
+    check_date(ref.year, ref.month, ref.day)
     epub = _csl_date(item.get("available-date"))
     if epub:
         ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(epub))

@@ -120,6 +120,7 @@ def test_undo_with_nothing_to_undo_is_one_line(cli: RunCli) -> None:
         "authors_complete=maybe",
         "colour=blue",
         "year",
+        "type=banana",
     ],
 )
 def test_every_bad_edit_is_one_line_and_writes_nothing(
@@ -330,3 +331,22 @@ def test_indication_names_match_without_regard_to_case_in_any_script(cli: RunCli
     assert len(json.loads(cli("list", "--indication", "ÉDUCATION", "--json").stdout)) == 2
     assert "For Éducation" in ok(cli("page")).stdout
     ok(cli("untag", "hu2016single", "éducation"))
+
+
+def test_an_edit_cannot_make_an_impossible_date(cli: RunCli, db_url: str) -> None:
+    ok(cli("seed"))
+    before = dump(db_url)
+    result = cli("edit", "birklein2015complex", "--set", "month=2", "--set", "day=31")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "day 31" in result.stderr
+    assert dump(db_url) == before
+    ok(cli("edit", "birklein2015complex", "--set", "month=2", "--set", "day=28"))
+
+
+def test_numbers_too_large_for_the_database_are_refused_cleanly(cli: RunCli) -> None:
+    ok(cli("seed"))
+    for ref in ("99999999999999999999", "\u00b2"):
+        result = cli("show", ref)
+        assert result.exit_code == 1 and "no study" in result.stderr
+    assert cli("undo", "99999999999999999999").exit_code == 2
+    assert cli("history", "--limit", "99999999999999999999").exit_code == 2

@@ -110,6 +110,10 @@ def test_a_malformed_entry_is_one_line_and_nothing_is_written(
         ("missing.bib", None, "no such file"),
         ("notes.docx", "x", "unsupported file type"),
         ("bad.json", '[{"title": ', "not valid JSON"),
+        ("pmid.json", '[{"title": "T", "PMID": "see notes"}]', "is not a PMID"),
+        ("doi.json", '[{"title": "T", "DOI": "n/a"}]', "is not a DOI"),
+        ("date.json", '[{"title": "T", "issued": {"date-parts": [[2020, 13, 40]]}}]', "month 13"),
+        ("type.json", '[{"title": "T", "type": "banana"}]', "not a CSL type"),
         ("latin1.ris", b"TY  - JOUR\nTI  - Caf\xe9\nER  - \n", "UTF-8"),
     ],
 )

@@ -393,6 +393,9 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
     assert "retracted" in cli("list").stdout
     again = cli("check")
     assert f"{key}: RETRACTED:" in again.stderr  # still flagged, no longer new
+    assert "retracted: " not in again.stderr.lower().replace(f"{key}: retracted:", "")
+    exported = cli("export", "--format", "text").stdout
+    assert "RETRACTED (" in exported and "RETRACTED (retracted" not in exported
     assert fetches == [pmid] * 4  # add, then one batch per check
     history = cli("history", "--json")
     # Logged (and undoable): the add, and the one check that changed something.

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -66,7 +67,14 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
         ctx = kwargs.get("ctx") or next((a for a in args if _is_context(a)), None)
         _CURRENT.set(ctx if _is_context(ctx) else None)
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                # refdb's own warnings (NCBI_EMAIL unset) as one line each; libraries' none.
+                warnings.simplefilter("ignore")
+                warnings.filterwarnings("always", category=UserWarning, module=r"refdb(\.|$)")
+                result = command(*args, **kwargs)
+            for warning in caught:
+                sys.stderr.write(f"refdb: warning: {warning.message}\n")
+            return result
         except RefdbError as exc:
             fail(str(exc))
         except SQLAlchemyError as exc:

@@ -108,7 +108,9 @@ def duplicates_command(
 
 def history_command(
     ctx: typer.Context,
-    limit: int = typer.Option(20, "--limit", "-n", help="How many operations (0: all)."),
+    limit: int = typer.Option(
+        20, "--limit", "-n", min=0, max=10**6, help="How many operations (0: all)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What changed: one line per operation, newest first."""
@@ -136,7 +138,9 @@ def history_command(
 
 def undo_command(
     ctx: typer.Context,
-    operation: int | None = typer.Argument(None, help="Operation number (default: the last)."),
+    operation: int | None = typer.Argument(
+        None, min=1, max=2**31 - 1, help="Operation number (default: the last)."
+    ),
 ) -> None:
     """Reverse the last operation, or a named one when nothing later touched the same rows."""
     done = curation.undo(library(ctx), operation, command=command_line())

@@ -57,6 +57,8 @@ def add_command(
     ),
 ) -> None:
     """Look a study up on PubMed and store it."""
+    if sum(v is not None and bool(v.strip()) for v in (pmid, doi, title)) != 1:
+        raise typer.BadParameter("give exactly one of --pmid, --doi or --title")
     lib = library(ctx)
     with default_client() as client:
         try:
@@ -116,6 +118,8 @@ def enrich_command(
     force: bool = typer.Option(False, "--force", help="Overwrite fields edited by hand too."),
 ) -> None:
     """Fill and refresh fields from PubMed; shows what changed (REFs, --all, or incomplete)."""
+    if refs and all_studies:
+        raise typer.BadParameter("give REFs or --all, not both")
     lib = library(ctx)
     with default_client() as client, progress_bar("enriching") as progress:
         summary = enrichment.enrich(
@@ -143,7 +147,10 @@ def check_command(ctx: typer.Context) -> None:
     note(f"checked {result.checked} studies with a PMID: {len(result.flagged)} flagged")
     for flag in result.flagged:
         marker = " (new)" if flag.new else ""
-        note(f"  {flag.key}: {flag.status.upper()}{marker}: {flag.status_note or ''}")
+        note(
+            f"  {flag.key}: {flag.status.upper()}{marker}"
+            + (f": {flag.status_note}" if flag.status_note else "")
+        )
         note(f"    {flag.title[:90]}")
     for key in result.missing:
         note(f"  {key}: PMID not found on PubMed")

@@ -67,7 +67,9 @@ def indications_command(
     name: str | None = typer.Argument(None, help="An indication to change."),
     rename: str | None = typer.Option(None, "--rename", help="New name."),
     heading: str | None = typer.Option(None, "--heading", help="New page heading."),
-    position: int | None = typer.Option(None, "--position", help="New place on the page."),
+    position: int | None = typer.Option(
+        None, "--position", min=-(10**6), max=10**6, help="New place on the page."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The indications with their headings, order and counts; or change one."""

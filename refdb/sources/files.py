@@ -27,5 +27,7 @@ def read_references(path: Path) -> list[Reference]:
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         known = ", ".join(sorted(READERS))
-        raise RefdbError(f"{path}: unsupported file type '{path.suffix}' (expected {known})")
+        raise RefdbError(
+            f"{path}: unsupported file type '{path.suffix}' (expected {known}, or .txt titles)"
+        )
     return reader(path)

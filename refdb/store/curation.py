@@ -9,10 +9,12 @@ from typing import Any
 
 from refdb.errors import RefdbError
 from refdb.records import (
+    CSL_TYPES,
     STATUSES,
     Author,
     IndicationSpec,
     Reference,
+    check_date,
     initials_of,
     is_valid_doi,
     normalise_doi,
@@ -77,7 +79,7 @@ def _pmid(value: str) -> str | None:
 
 def _pmcid(value: str) -> str | None:
     text = normalise_pmcid(value)
-    if text and not re.fullmatch(r"PMC\d{1,9}", text):
+    if text and not re.fullmatch(r"PMC\d{1,9}(?:\.\d+)?", text):
         raise ValueError(f"'{value}' is not a PMCID (PMC1234567)")
     return text
 
@@ -98,6 +100,12 @@ def _boolean(value: str) -> bool:
     if text in ("false", "no", "0"):
         return False
     raise ValueError(f"'{value}' is not true or false")
+
+
+def _type(value: str) -> str:
+    if value.strip() not in CSL_TYPES:
+        raise ValueError(f"'{value}' is not a CSL type (article-journal, book, chapter, ...)")
+    return value.strip()
 
 
 def _title(value: str) -> str:
@@ -141,7 +149,7 @@ def parse_authors(value: str) -> list[Author]:
 
 EDITABLE: dict[str, Callable[[str], Any]] = {
     "title": _title,
-    "type": _text,
+    "type": _type,
     "container_title": _text,
     "container_title_short": _text,
     "year": _year,
@@ -209,6 +217,11 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
         changed: list[tuple[str, Any, Any]] = []
         provenance = dict(study.provenance or {})
         stamp = now().isoformat(timespec="seconds")
+        dated = {n: values.get(n, getattr(before, n)) for n in ("year", "month", "day")}
+        try:
+            check_date(dated["year"], dated["month"], dated["day"])
+        except ValueError as exc:
+            raise RefdbError(f"--set: {exc} ({before.key})") from None
         for name, value in values.items():
             old = getattr(before, name)
             if old == value:

@@ -147,7 +147,7 @@ class Library:
                 (Identifier.kind == "pmcid") & (Identifier.value == text.upper()),
             ]
             study_id = session.scalars(select(Identifier.study_id).where(or_(*conditions))).first()
-            if study_id is None and text.isdigit():
+            if study_id is None and text.isascii() and text.isdigit() and len(text) < 10:
                 study_id = int(text) if session.get(Study, int(text)) else None
             if study_id is not None:
                 study = session.scalars(_study_query().where(Study.id == study_id)).first()

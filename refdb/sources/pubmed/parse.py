@@ -251,8 +251,9 @@ def _status(ref: Reference) -> None:
     for status in _STATUS_ORDER:
         if status in found:
             ref.status = status
-            citation = found[status]
-            ref.status_note = f"{status}: {citation}" if citation else status
+            # The note is the notice itself ("Ginekol Pol. 1998 Jul;69(7):559-60"); renderers
+            # print the status's own label before it.
+            ref.status_note = found[status]
             return
 
 
