@@ -350,3 +350,23 @@ def test_numbers_too_large_for_the_database_are_refused_cleanly(cli: RunCli) -> 
         assert result.exit_code == 1 and "no study" in result.stderr
     assert cli("undo", "99999999999999999999").exit_code == 2
     assert cli("history", "--limit", "99999999999999999999").exit_code == 2
+
+
+def test_undo_names_the_study_that_took_a_removed_studys_pmid(
+    cli: RunCli, db_url: str, tmp_path: Path
+) -> None:
+    ok(cli("seed"))
+    ok(cli("remove", "wertli2014rational"))
+    remove_op = json.loads(cli("history", "--json").stdout)[0]["id"]
+    again = tmp_path / "again.json"
+    again.write_text(json.dumps([{"title": "Other", "PMID": "25234478"}]), encoding="utf-8")
+    ok(cli("import", str(again)))
+    before = dump(db_url)
+    result = cli("undo", str(remove_op))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "PMID 25234478 now belongs to study" in result.stderr
+    assert "refdb import" in result.stderr  # the operation in the way
+    assert dump(db_url) == before
+    ok(cli("undo"))  # the import
+    ok(cli("undo", str(remove_op)))
+    assert json.loads(cli("show", "25234478", "--json").stdout)["key"] == "wertli2014rational"

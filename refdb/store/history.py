@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
-from refdb.store.models import Change, Indication, Operation, Study
+from refdb.store.models import Change, Identifier, Indication, Operation, Study
 from refdb.store.rows import (
     indication_snapshot,
     restore_indication,
@@ -150,6 +150,41 @@ def _blocker(session: Session, operation: Operation, entity: Entity) -> Operatio
     return later
 
 
+def _check_identifiers_free(
+    session: Session, target: Operation, net: dict[Entity, tuple[Any, Any]]
+) -> None:
+    """Refuse, naming who holds it, when a study to put back has a key or identifier that
+    another study took since (a study removed, then the same PMID imported again)."""
+    ours = {entity_id for (kind, entity_id) in net if kind == "study"}
+    for (kind, _entity_id), (before, _after) in net.items():
+        if kind != "study" or before is None:
+            continue
+        wanted = [("key", before["study"]["key"])] + [
+            (i["kind"], i["value"]) for i in before["identifiers"]
+        ]
+        for ident_kind, value in wanted:
+            holder = session.scalars(
+                select(Study).where(Study.key == value, Study.id.notin_(ours))
+                if ident_kind == "key"
+                else select(Study)
+                .join(Identifier, Identifier.study_id == Study.id)
+                .where(
+                    Identifier.kind == ident_kind,
+                    Identifier.value == value,
+                    Study.id.notin_(ours),
+                )
+            ).first()
+            if holder is None:
+                continue
+            blocker = _blocker(session, target, ("study", holder.id))
+            who = f" (operation {blocker.id}: {blocker.command})" if blocker else ""
+            label = "key" if ident_kind in ("key", "alias") else ident_kind.upper()
+            raise RefdbError(
+                f"cannot undo operation {target.id}: {label} {value} now belongs to study "
+                f"{holder.key}{who}; undo or remove that first"
+            )
+
+
 def pick_operation(session: Session, operation_id: int | None) -> Operation:
     """The operation to undo: the one named, else the newest still in effect.
 
@@ -199,6 +234,7 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
                 else f"{_describe(entity, after)} has changed since"
             )
             raise RefdbError(f"cannot undo operation {target.id}: {who}")
+    _check_identifiers_free(session, target, net)
     recorder = Recorder(session, command)
     for entity in net:
         recorder.touch(entity)
