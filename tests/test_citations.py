@@ -347,3 +347,15 @@ def test_sorting_folds_accents() -> None:
     refs = [_made_up(authors=[Author(family=n, given="A")], title=n) for n in names]
     lines = [line for line in format_bibliography(refs, "apa", "text").splitlines() if line]
     assert [line.split(",")[0] for line in lines] == ["Götze", "Grant", "Gunnars"]
+
+
+def test_given_names_with_particles_and_hyphens_initialise_as_citeproc_js() -> None:
+    ref = _made_up(
+        authors=[
+            Author(family="Zhang", given="Ji-chun"),
+            Author(family="Li", given="Xiao-Ming"),
+            Author(family="Gogh", given="Vincent van"),
+        ]
+    )
+    assert _text(ref, "apa").startswith("Zhang, J., Li, X.-M., & Gogh, V. van. (2021).")
+    assert _text(ref, "ama").startswith("1. Zhang J chun, Li XM, Gogh V van.")

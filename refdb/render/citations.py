@@ -25,6 +25,7 @@ is loaded) or to a CSL item's fields before rendering, never to the rendered tex
 - `add_year_suffixes`: citeproc-py never adds "2001a", "2001b" for the same authors and year.
 - `title_case_skip_words`: citeproc-js's title case leaves more words in lower case ("de").
 - `collate_sort_keys`: citeproc-py sorts by code point ("Götze" after "Gunnars").
+- `initialize_given_names`: citeproc-py prints "V. van ." for "Vincent van" in APA.
 
 `tests/test_citeproc_js.py` compares the three styles with citeproc-js itself (node) on NLM's
 2019 PubMed sample, where node and the `citeproc` package are installed.
@@ -59,7 +60,7 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
-from citeproc.model import Key, Substitute, Text, TextCased
+from citeproc.model import Key, Name, Substitute, Text, TextCased
 from citeproc.source.json import CiteProcJSON
 
 from refdb.errors import RefdbError
@@ -479,6 +480,47 @@ def title_case_skip_words() -> None:
 
 
 title_case_skip_words()
+
+
+def initialize_given_names() -> None:
+    """Initials as citeproc-js makes them when a given name holds a lower-case word.
+
+    citeproc-py gap: it appends the initial's mark even after a lower-case particle, so APA
+    prints "Gogh, V. van ." for "Vincent van" and "Zhang, J.-. chun ." for "Ji-chun", where
+    citeproc-js prints "Gogh, V. van" and "Zhang, J." (a lower-case part after a hyphen is
+    dropped). Names without lower-case words initialise exactly as before. Applied once.
+    """
+    if getattr(Name.initialize, "_refdb_patched", False):
+        return
+
+    def initialize(self: Any, given: str, mark: str, context: Any) -> str:
+        if self.get_option("initialize-with-hyphen", context):
+            hyphen_parts = given.split("-")
+            hyphen_parts = hyphen_parts[:1] + [p for p in hyphen_parts[1:] if p[:1].isupper()]
+        else:
+            hyphen_parts = [given.replace("-", " ")]
+        result_parts = []
+        for hyphen_part in hyphen_parts:
+            words: list[str] = []
+            group: list[str] = []
+            for part in hyphen_part.replace(".", " ").split():
+                if part[0].isupper():
+                    group.append(part[0])
+                    continue
+                if group:  # a particle, not initialised
+                    words.append(mark.join(group) + mark)
+                    group = []
+                words.append(part)
+            if group:
+                words.append(mark.join(group) + mark)
+            result_parts.append(" ".join(" ".join(words).split()))
+        return "-".join(result_parts)
+
+    initialize._refdb_patched = True  # type: ignore[attr-defined]
+    Name.initialize = initialize
+
+
+initialize_given_names()
 
 
 def collate_sort_keys() -> None:
