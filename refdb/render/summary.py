@@ -12,7 +12,7 @@ def _authors(ref: Reference) -> str:
 
 def describe(ref: Reference) -> str:
     """Every known field of a study, one per line, with where it came from."""
-    date = "-".join(str(p) for p in (ref.year, ref.month, ref.day) if p)
+    date = "-".join(f"{p:02d}" for p in (ref.year, ref.month, ref.day) if p)
     rows: list[tuple[str, str | None]] = [
         ("key", ref.key),
         ("id", str(ref.id) if ref.id else None),
