@@ -370,3 +370,31 @@ def test_undo_names_the_study_that_took_a_removed_studys_pmid(
     ok(cli("undo"))  # the import
     ok(cli("undo", str(remove_op)))
     assert json.loads(cli("show", "25234478", "--json").stdout)["key"] == "wertli2014rational"
+
+
+def test_commands_run_at_once_wait_for_each_other(any_db_url: str, tmp_path: Path) -> None:
+    """Two staff (or scripts) at once: every edit is logged from the state it changed, so
+    each one can be undone, and the same study imported twice at once is one study."""
+    cli = runner_for(any_db_url)
+    ok(cli("seed"))
+    env = {**os.environ, "REFDB_DATABASE_URL": any_db_url}
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps([{"title": "A new study", "issued": {"date-parts": [[2024]]}}]))
+    commands = [["edit", "hu2016single", "--set", f"volume={n}"] for n in range(60, 66)]
+    commands += [["import", str(same)], ["import", str(same)]]
+    running = [
+        subprocess.Popen([sys.executable, "-m", "refdb", *c], env=env, stderr=subprocess.PIPE)
+        for c in commands
+    ]
+    for process in running:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    listed = cli("list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 10
+    history = json.loads(cli("history", "--json").stdout)
+    assert len(history) == 1 + 6 + 1  # the seed, six edits, one import (the other: unchanged)
+    for _ in range(7):
+        ok(cli("undo"))
+    assert json.loads(cli("show", "hu2016single", "--json").stdout)["volume"] == "46"
+    assert len(json.loads(cli("list", "--json").stdout)) == 9

@@ -58,7 +58,7 @@ def _check_sqlite_path(url: str) -> None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
@@ -127,8 +127,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One session, one transaction: committed on success, rolled back on any error."""
+        """One session, one transaction: committed on success, rolled back on any error.
+
+        Writers take the database's write lock first, so that two commands run at once (two
+        staff, two scripts) wait for each other instead of both working from the same old
+        state: SQLite's `BEGIN IMMEDIATE`, a transaction-wide advisory lock on PostgreSQL.
+        """
         with self._sessions() as session, session.begin():
+            connection = session.connection()
+            if self.dialect == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.dialect == "postgresql":
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7106102)")
             yield session
 
     @contextmanager
