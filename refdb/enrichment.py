@@ -104,6 +104,8 @@ class Flagged:
     status_note: str | None
     notices: list[Notice]
     new: bool
+    pubmed_status: str | None = None
+    """What PubMed says, when a status set by hand kept the stored one different."""
 
 
 @dataclass
@@ -348,16 +350,19 @@ def check(
     before = {_key(s): s.status for s in studies}
     flagged = []
     for key, ref in updates:
-        if ref.status is None:
+        stored = library.get(key) if not saved.dry_run else None
+        status = stored.status if stored is not None else ref.status
+        if status is None and ref.status is None:
             continue
         flagged.append(
             Flagged(
                 key=key,
                 title=ref.title,
-                status=ref.status,
-                status_note=ref.status_note,
+                status=status or "none",
+                status_note=(stored.status_note if stored is not None else ref.status_note),
                 notices=ref.notices,
-                new=before.get(key) != ref.status,
+                new=before.get(key) != status,
+                pubmed_status=ref.status,
             )
         )
     missing = [_key(s) for s in studies if s.pmid not in fetched]

@@ -396,10 +396,21 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
     assert "retracted: " not in again.stderr.lower().replace(f"{key}: retracted:", "")
     exported = cli("export", "--format", "text").stdout
     assert "RETRACTED (" in exported and "RETRACTED (retracted" not in exported
-    assert fetches == [pmid] * 4  # add, then one batch per check
+    # A status set by hand is kept, and check says so rather than report a flag it did not store.
+    assert cli("edit", pmid, "--set", "status=none").exit_code == 0
+    for _ in range(2):
+        overruled = cli("check")
+        assert f"{key}: NONE" in overruled.stderr and "(new)" not in overruled.stderr
+        assert "PubMed says retracted; kept the status set by hand" in overruled.stderr
+    assert show(cli, pmid)["status"] is None
+    assert fetches == [pmid] * 6  # add, then one batch per check
     history = cli("history", "--json")
-    # Logged (and undoable): the add, and the one check that changed something.
-    assert len(json.loads(history.stdout)) == 2
+    # Logged (and undoable): the add, the one check that changed something, and the edit.
+    assert [op["command"].split()[1] for op in json.loads(history.stdout)] == [
+        "edit",
+        "check",
+        "add",
+    ]
 
 
 # --- library level: the rate, and the progress bar ----------------------------------------

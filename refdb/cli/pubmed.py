@@ -151,6 +151,9 @@ def check_command(ctx: typer.Context) -> None:
             f"  {flag.key}: {flag.status.upper()}{marker}"
             + (f": {flag.status_note}" if flag.status_note else "")
         )
+        if flag.pubmed_status != (None if flag.status == "none" else flag.status):
+            said = flag.pubmed_status or "nothing"
+            note(f"    PubMed says {said}; kept the status set by hand")
         note(f"    {flag.title[:90]}")
     for key in result.missing:
         note(f"  {key}: PMID not found on PubMed")
