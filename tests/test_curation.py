@@ -173,10 +173,20 @@ def test_edits_are_validated_normalised_and_marked_as_by_hand(cli: RunCli) -> No
 def test_tags_create_indications_which_can_be_renamed_and_reordered(cli: RunCli) -> None:
     ok(cli("seed"))
     ok(cli("tag", "yang2015rketamine", "Preclinical"))
-    ok(cli("indications", "Preclinical", "--heading", "Animal studies", "--position", "0"))
+    ok(cli("indications", "Preclinical", "--heading", "Animal studies", "--position", "1"))
     page = ok(cli("page", "--format", "text")).stdout
     assert page.index("Animal studies") < page.index("For CRPS/RSD") < page.index("For Depression")
     ok(cli("indications", "Preclinical", "--rename", "Animal"))
+    listed = json.loads(cli("indications", "--json").stdout)
+    assert [(i["name"], i["position"]) for i in listed] == [
+        ("Animal", 1),
+        ("CRPS", 2),
+        ("Depression", 3),
+    ]
+    ok(cli("indications", "Depression", "--position", "2"))
+    names = [i["name"] for i in json.loads(cli("indications", "--json").stdout)]
+    assert names == ["Animal", "Depression", "CRPS"]
+    ok(cli("undo"))
     names = [i["name"] for i in json.loads(cli("indications", "--json").stdout)]
     assert names == ["Animal", "CRPS", "Depression"]
     ok(cli("untag", "yang2015rketamine", "Animal"))

@@ -68,7 +68,7 @@ def indications_command(
     rename: str | None = typer.Option(None, "--rename", help="New name."),
     heading: str | None = typer.Option(None, "--heading", help="New page heading."),
     position: int | None = typer.Option(
-        None, "--position", min=-(10**6), max=10**6, help="New place on the page."
+        None, "--position", min=1, max=10**6, help="New place on the page (1: first)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

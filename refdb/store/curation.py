@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from refdb.errors import RefdbError
 from refdb.records import (
     CSL_TYPES,
@@ -24,7 +26,7 @@ from refdb.store import history
 from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.history import Recorder, now
 from refdb.store.library import Library, source_rank
-from refdb.store.models import Identifier, Operation, Study, StudyIndication
+from refdb.store.models import Identifier, Indication, Operation, Study, StudyIndication
 from refdb.store.rows import set_authors, set_title, to_reference
 from refdb.store.search import reindex
 
@@ -308,7 +310,16 @@ def update_indication(
                 raise RefdbError("a heading cannot be empty")
             indication.heading = heading.strip()
         if position is not None:
-            indication.position = position
+            # Move it to that place on the page; the others keep their order around it.
+            others = sorted(
+                (i for i in session.scalars(select(Indication)) if i.id != indication.id),
+                key=lambda i: (i.position, i.name),
+            )
+            index = min(max(position, 1), len(others) + 1) - 1
+            for number, item in enumerate([*others[:index], indication, *others[index:]], 1):
+                if item.position != number:
+                    recorder.touch(("indication", item.id))
+                    item.position = number
 
 
 # --- merging ---------------------------------------------------------------------------------
