@@ -116,13 +116,16 @@ class EutilsClient:
         self.base_url = self.settings.base_url.rstrip("/") + "/"
         if not self.settings.email:
             _warn_missing_email()
+        self._tries_on_timeout = 1 + min(max_retries, 1)
         retry_class = type(
             "_ThrottledRetry", (_ThrottledRetry,), {"rate": self.settings.requests_per_second}
         )
         retry = retry_class(
             total=max_retries,
             connect=max_retries,
-            read=max_retries,
+            # A server that does not answer in `timeout` is tried once more, not four times:
+            # four silent 20 s waits would keep a person waiting nearly two minutes.
+            read=min(max_retries, 1),
             status=max_retries,
             backoff_factor=backoff_factor,
             backoff_max=30.0,
@@ -167,7 +170,10 @@ class EutilsClient:
             # After retries a read timeout surfaces as a ConnectionError: look at the cause.
             reason = "timed out" if isinstance(exc, requests.Timeout) else _reason(exc)
             if reason == "timed out":
-                reason = f"timed out after {self.settings.timeout:g} s"
+                reason = (
+                    f"timed out (no answer within {self.settings.timeout:g} s, "
+                    f"{self._tries_on_timeout} time(s))"
+                )
             raise LookupFailedError(f"{what} failed: {reason} ({self.base_url})") from None
         if response.status_code == 429:
             raise LookupFailedError(f"{what}: NCBI rate limit exceeded (HTTP 429) after retries")
