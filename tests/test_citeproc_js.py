@@ -49,21 +49,26 @@ def _references() -> list[Reference]:
     return [ref for ref in refs if ref.pmid not in KNOWN_GAPS]
 
 
-def _both(style: str, tmp_path: Path) -> tuple[list[str], list[str]]:
-    items = []
-    for number, ref in enumerate(_references()):
-        item = to_csl(ref, with_custom=False)
-        item["id"] = f"r{number}"
-        items.append(item)
+def _citeproc_js(style: str, items: list[dict[str, object]], tmp_path: Path) -> list[str]:
+    """What citeproc-js prints for these CSL-JSON items, one entry a line."""
     data = tmp_path / "items.json"
     data.write_text(json.dumps(items), encoding="utf-8")
-    printed = subprocess.run(
+    return subprocess.run(
         ["node", str(HERE / "render.js"), str(resolve_style(style)), str(LOCALE), str(data)],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     ).stdout.splitlines()
+
+
+def _both(style: str, tmp_path: Path) -> tuple[list[str], list[str]]:
+    items = []
+    for number, ref in enumerate(_references()):
+        item = to_csl(ref, with_custom=False)
+        item["id"] = f"r{number}"
+        items.append(item)
+    printed = _citeproc_js(style, items, tmp_path)
     ours = format_bibliography([from_csl(item) for item in items], style, "text").splitlines()
     return printed, [line for line in ours if line.strip()]
 
@@ -113,14 +118,6 @@ def test_tricky_made_up_items_print_as_citeproc_js(style: str, tmp_path: Path) -
         if item["title"] == "No authors at all":
             del item["author"]
         items.append(item)
-    data = tmp_path / "items.json"
-    data.write_text(json.dumps(items), encoding="utf-8")
-    theirs = subprocess.run(
-        ["node", str(HERE / "render.js"), str(resolve_style(style)), str(LOCALE), str(data)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.splitlines()
+    theirs = _citeproc_js(style, items, tmp_path)
     ours = format_bibliography([from_csl(item) for item in items], style, "text").splitlines()
     assert [line for line in ours if line.strip()] == theirs
