@@ -29,6 +29,27 @@ def needs(tool: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(missing, reason=f"{tool} is not installed (.ci/run installs it)")
 
 
+def pandoc_citeproc(bibliography: Path, keys: list[str]) -> str:
+    """Cite every key with `pandoc --citeproc` and that bibliography; the plain-text output.
+
+    Fails the test when pandoc exits badly or prints anything on stderr (warnings included).
+    """
+    import subprocess
+
+    doc = bibliography.with_name("doc.md")
+    doc.write_text(" ".join(f"[@{k}]" for k in keys) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        ["pandoc", "--citeproc", "--bibliography", str(bibliography), "-t", "plain", str(doc)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "Citation not found" not in result.stdout
+    return result.stdout
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's library or the internet."""
