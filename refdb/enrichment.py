@@ -222,7 +222,10 @@ def import_titles(
     titles = read_titles(path)
     outcomes = []
     for done, (line, title) in enumerate(titles, start=1):
-        resolution = resolve_title(eutils, title)
+        try:
+            resolution = resolve_title(eutils, title)
+        except LookupFailedError as exc:
+            raise LookupFailedError(f"{path}: line {line}: {exc}; nothing stored") from None
         outcomes.append(TitleOutcome(line, title, resolution.accepted, resolution.candidates))
         if progress is not None:
             progress(done, len(titles))
@@ -290,24 +293,12 @@ def enrich(
             progress(done, total)
 
     for study in (s for s in studies if not s.pmid):
-        fetched = resolve_doi(eutils, study.doi) if study.doi else None
-        if fetched is None:
-            resolution = resolve_title(
-                eutils,
-                study.page_title or study.title,
-                year=study.year,
-                first_author=study.first_author or None,
-            )
-            fetched = resolution.accepted
-            if fetched is None:
-                reason = (
-                    "no PubMed record matches closely enough"
-                    if resolution.best
-                    else ("not found on PubMed")
-                )
-                unresolved.append(
-                    Unresolved(_key(study), study.title, reason, resolution.candidates)
-                )
+        try:
+            fetched, missing = _look_up_stored(eutils, study)
+        except LookupFailedError as exc:
+            raise LookupFailedError(f"{_key(study)}: {exc}; nothing stored") from None
+        if missing is not None:
+            unresolved.append(missing)
         if fetched is not None:
             updates.append((_key(study), _fill_only(study, fetched)))
         done += 1
@@ -367,6 +358,25 @@ def check(
         )
     missing = [_key(s) for s in studies if s.pmid not in fetched]
     return CheckReport(len(studies), flagged, missing, saved)
+
+
+def _look_up_stored(
+    eutils: EutilsClient, study: Reference
+) -> tuple[Reference | None, Unresolved | None]:
+    """A stored study without PMID on PubMed: by its DOI, else by title, year, first author."""
+    fetched = resolve_doi(eutils, study.doi) if study.doi else None
+    if fetched is not None:
+        return fetched, None
+    resolution = resolve_title(
+        eutils,
+        study.page_title or study.title,
+        year=study.year,
+        first_author=study.first_author or None,
+    )
+    if resolution.accepted is not None:
+        return resolution.accepted, None
+    reason = "no PubMed record matches closely enough" if resolution.best else "not found on PubMed"
+    return None, Unresolved(_key(study), study.title, reason, resolution.candidates)
 
 
 def _fill_only(study: Reference, fetched: Reference) -> Reference:

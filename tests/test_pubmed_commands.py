@@ -245,6 +245,7 @@ def test_pubmed_failing_midway_writes_nothing(
     assert result.exit_code == 1
     line = one_error_line(result.stderr)
     assert "HTTP 500" in line and "esearch" in line
+    assert "titles.txt: line 4:" in line and "nothing stored" in line  # the file and line
     assert dump(db_url) == before
     assert len(answered) == 3 + 3  # three good answers, then the first try and two retries
     assert time.monotonic() - started < 5
