@@ -229,7 +229,7 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
             if old == value:
                 continue
             if name in ("pmid", "doi", "pmcid"):
-                refused = library._set_identifier(session, study, name, value)
+                refused = library.set_identifier(session, study, name, value)
                 if refused:
                     raise RefdbError(f"--set {name}: {refused}")
             elif name == "authors":
@@ -276,7 +276,7 @@ def untag(library: Library, ref: str, names: Sequence[str], *, command: str) -> 
     """Take a study out of indications; returns the ones it was removed from."""
     with library.operation(command) as (session, recorder):
         study = library.find(session, ref)
-        indications = [library._indication(session, name) for name in names]
+        indications = [library.indication(session, name) for name in names]
         removed = []
         for indication in indications:
             link = next((x for x in study.links if x.indication_id == indication.id), None)
@@ -298,7 +298,7 @@ def update_indication(
 ) -> None:
     """Rename an indication, change its page heading or its place on the page."""
     with library.operation(command) as (session, recorder):
-        indication = library._indication(session, name)
+        indication = library.indication(session, name)
         recorder.touch(("indication", indication.id))
         if rename is not None:
             clash = library.indication_named(session, rename)

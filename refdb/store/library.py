@@ -167,7 +167,7 @@ class Library:
             if indication is None:
                 rows = session.scalars(_study_query().order_by(Study.id)).all()
                 return [to_reference(s) for s in rows]
-            found = self._indication(session, indication)
+            found = self.indication(session, indication)
             query = (
                 _study_query()
                 .join(StudyIndication, StudyIndication.study_id == Study.id)
@@ -187,7 +187,7 @@ class Library:
                 groups.append((info.heading, refs))
         if indication is not None and not groups:
             with self.db.reading() as session:
-                self._indication(session, indication)
+                self.indication(session, indication)
         return groups
 
     def search(self, query: str, limit: int = 50) -> list[Reference]:
@@ -222,7 +222,8 @@ class Library:
             (i for i in session.scalars(select(Indication)) if i.name.casefold() == wanted), None
         )
 
-    def _indication(self, session: Session, name: str) -> Indication:
+    def indication(self, session: Session, name: str) -> Indication:
+        """The indication of this name; NotFoundError (one line) when there is none."""
         found = self.indication_named(session, name)
         if found is None:
             raise NotFoundError(
@@ -330,7 +331,7 @@ class Library:
             return "kept the longer author list"
         return None
 
-    def _set_identifier(
+    def set_identifier(
         self, session: Session, study: Study, kind: str, value: str | None
     ) -> str | None:
         """Set or clear an identifier; returns why it was refused, or None."""
@@ -395,7 +396,7 @@ class Library:
                     changes.append(FieldChange(name, old, new, skipped=skipped))
                     continue
             if name in IDENTIFIER_FIELDS:
-                refused = self._set_identifier(session, study, name, new)
+                refused = self.set_identifier(session, study, name, new)
                 if refused:
                     changes.append(FieldChange(name, old, new, skipped=refused))
                     continue
