@@ -27,7 +27,7 @@ from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.history import Recorder, now
 from refdb.store.library import Library, source_rank
 from refdb.store.models import Identifier, Indication, Operation, Study, StudyIndication
-from refdb.store.rows import set_authors, set_title, to_reference
+from refdb.store.rows import set_authors, to_reference
 from refdb.store.search import reindex
 
 HAND = "hand"
@@ -228,16 +228,9 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
             old = getattr(before, name)
             if old == value:
                 continue
-            if name in ("pmid", "doi", "pmcid"):
-                refused = library.set_identifier(session, study, name, value)
-                if refused:
-                    raise RefdbError(f"--set {name}: {refused}")
-            elif name == "authors":
-                set_authors(study, value)
-            elif name == "title":
-                set_title(study, value)
-            else:
-                setattr(study, name, value)
+            refused = library.set_field(session, study, name, value)
+            if refused:
+                raise RefdbError(f"--set {name}: {refused}")
             provenance[name] = {"source": HAND, "at": stamp}
             changed.append((name, old, value))
         if changed:

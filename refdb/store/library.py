@@ -331,6 +331,19 @@ class Library:
             return "kept the longer author list"
         return None
 
+    def set_field(self, session: Session, study: Study, name: str, value: Any) -> str | None:
+        """Set one field of a study (an identifier, the authors, the title or a column);
+        returns why it was refused (an identifier another study holds), or None."""
+        if name in IDENTIFIER_FIELDS:
+            return self.set_identifier(session, study, name, value)
+        if name == "authors":
+            set_authors(study, list(value))
+        elif name == "title":
+            set_title(study, value)
+        else:
+            setattr(study, name, list(value) if isinstance(value, list) else value)
+        return None
+
     def set_identifier(
         self, session: Session, study: Study, kind: str, value: str | None
     ) -> str | None:
@@ -395,18 +408,12 @@ class Library:
                 if skipped:
                     changes.append(FieldChange(name, old, new, skipped=skipped))
                     continue
-            if name in IDENTIFIER_FIELDS:
-                refused = self.set_identifier(session, study, name, new)
-                if refused:
-                    changes.append(FieldChange(name, old, new, skipped=refused))
-                    continue
-            elif name == "authors":
-                set_authors(study, list(new))
+            refused = self.set_field(session, study, name, new)
+            if refused:
+                changes.append(FieldChange(name, old, new, skipped=refused))
+                continue
+            if name == "authors":
                 study.authors_complete = ref.authors_complete
-            elif name == "title":
-                set_title(study, new)
-            else:
-                setattr(study, name, list(new) if isinstance(new, list) else new)
             provenance[name] = {"source": source, "at": stamp}
             changes.append(FieldChange(name, old, new))
         if ref.notices:
