@@ -15,7 +15,8 @@ _WEIGHTS = "0.0, 5.0, 10.0, 5.0, 2.0, 1.0"
 
 
 def _words(query: str) -> list[str]:
-    return [w for w in re.findall(r"\w+", query.casefold()) if w]
+    # Letters and digits only (an underscore separates words, as in both full-text engines).
+    return re.findall(r"[^\W_]+", query.casefold())
 
 
 def _author_text(study: Study) -> str:
