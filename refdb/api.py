@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from refdb.config import default_database_url
 from refdb.errors import RefdbError
 from refdb.records import IndicationSpec, Reference
-from refdb.sources.bibtex import declared_indications
 from refdb.sources.files import read_references
+from refdb.sources.problems import EntryProblem
 from refdb.sources.seeds import SEED_SOURCE, load_seeds
-from refdb.sources.textfile import read_text
 from refdb.store.library import Library, SaveSummary
 
 
@@ -44,32 +45,91 @@ FILE_SOURCES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}
 UNFILED_HEADING = "Other studies"
 
 
+@dataclass
+class ImportReport:
+    """What an import did: the store's summary and the problems of the file's entries."""
+
+    path: str
+    summary: SaveSummary
+    problems: list[EntryProblem] = field(default_factory=list)
+
+    def stored_key(self, problem: EntryProblem) -> str | None:
+        """The key the entry of a problem is stored under (None when it was skipped)."""
+        if problem.index is None or problem.index >= len(self.summary.results):
+            return None
+        return self.summary.results[problem.index].key
+
+    def counts(self) -> dict[str, int]:
+        """Entries added, updated, unchanged, skipped, and warned about (kept with a problem)."""
+        counts = {a: self.summary.count(a) for a in ("added", "updated", "unchanged", "skipped")}
+        counts["skipped"] += sum(1 for p in self.problems if p.skipped)
+        warned = {
+            (p.index, p.key if p.index is None else "") for p in self.problems if not p.skipped
+        }
+        counts["warned"] = len(warned)
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON: counts, then each skipped or warned entry (key, line, reason)."""
+
+        def entry(problem: EntryProblem) -> dict[str, Any]:
+            data: dict[str, Any] = {"key": problem.key, "line": problem.line}
+            data["reason"] = problem.message.removeprefix("skipped: ")
+            stored = self.stored_key(problem)
+            if stored is not None:
+                data["stored_as"] = stored
+            return data
+
+        return {
+            "file": self.path,
+            "dry_run": self.summary.dry_run,
+            "counts": self.counts(),
+            "skipped": [entry(p) for p in self.problems if p.skipped],
+            "warnings": [entry(p) for p in self.problems if not p.skipped],
+        }
+
+
 def import_file(
     library: Library,
     path: Path,
     *,
     indications: Sequence[str] = (),
     dry_run: bool = False,
+    strict: bool = False,
+    encoding: str | None = None,
     command: str = "refdb import",
     progress: Callable[[int, int], None] | None = None,
-) -> SaveSummary:
-    """Import a `.bib`, `.ris` or CSL-JSON file: each entry added, or merged into its match."""
+) -> ImportReport:
+    """Import a `.bib`, `.ris` or CSL-JSON file: each entry added, or merged into its match.
+
+    An entry with a problem is kept with what can be kept, one that cannot be a reference is
+    skipped; both are in the report. With `strict`, any such problem refuses the whole file
+    (RefdbError naming the first; nothing written).
+    """
     if path.is_dir():
         raise RefdbError(f"{path}: a folder, not a file")
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
-    refs = read_references(path)
-    specs = declared_indications(read_text(path)) if path.suffix.lower() == ".bib" else []
+    read = read_references(path, encoding)
+    problems = read.sorted_problems()
+    if strict and problems:
+        first = problems[0]
+        raise RefdbError(
+            f"{path}:{first.line}: {first.key}: {first.message} "
+            f"(--strict: {len(problems)} problem{'s' if len(problems) > 1 else ''}; "
+            "nothing written)"
+        )
     source = f"{FILE_SOURCES.get(path.suffix.lower(), 'file')}:{path.name}"
-    return library.save(
-        refs,
+    summary = library.save(
+        read.references,
         source=source,
         command=command,
         indications=indications,
         dry_run=dry_run,
-        specs=specs,
+        specs=read.indications,
         progress=progress,
     )
+    return ImportReport(str(path), summary, problems)
 
 
 def export(
@@ -114,4 +174,12 @@ def export(
     return render(refs, ascii=ascii, indications=specs)
 
 
-__all__: Sequence[str] = ["Library", "export", "import_file", "open_library", "page", "seed"]
+__all__: Sequence[str] = [
+    "ImportReport",
+    "Library",
+    "export",
+    "import_file",
+    "open_library",
+    "page",
+    "seed",
+]

@@ -10,8 +10,11 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from refdb.dates import ParsedDate, parse_edtf, parse_free_date, season_number
 
 STATUSES = ("retracted", "corrected", "expression-of-concern")
 """The study statuses refdb knows, worst first."""
@@ -31,6 +34,9 @@ BIBLIOGRAPHIC_FIELDS = (
     "year",
     "month",
     "day",
+    "season",
+    "circa",
+    "date_text",
     "epub_date",
     "volume",
     "issue",
@@ -99,7 +105,7 @@ CSL_TYPES = frozenset(
 """The item types the CSL-JSON schema (1.0.2) allows."""
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$|^10/[A-Za-z0-9]+$")
 _TITLE_STOPWORDS = frozenset(
     [
         "a",
@@ -178,12 +184,19 @@ class Reference:
     title: str
     authors: list[Author] = field(default_factory=list)
     authors_complete: bool = True
+    editors: list[Author] = field(default_factory=list)
     type: str = "article-journal"
     container_title: str | None = None
     container_title_short: str | None = None
     year: int | None = None
     month: int | None = None
     day: int | None = None
+    season: int | None = None
+    """CSL's season: 1 spring, 2 summer, 3 autumn, 4 winter."""
+    circa: bool = False
+    date_text: str | None = None
+    """The date as the source wrote it, when it said more than year, month and day can
+    ('1997/2000', 'in press', '1985a', '199X'); None for a plain date."""
     epub_date: str | None = None
     volume: str | None = None
     issue: str | None = None
@@ -233,6 +246,7 @@ class Reference:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["authors"] = [Author(**a) for a in values.get("authors") or []]
+        values["editors"] = [Author(**a) for a in values.get("editors") or []]
         values["notices"] = [Notice(**n) for n in values.get("notices") or []]
         values["provenance"] = {
             k: FieldSource(**v) for k, v in (values.get("provenance") or {}).items()
@@ -262,7 +276,7 @@ def doi_key(value: str) -> str:
 
 
 def is_valid_doi(value: str) -> bool:
-    """True for a normalised DOI of the form 10.NNNN/suffix."""
+    """True for a normalised DOI: 10.NNNN/suffix, or a short DOI such as 10/fqd6hj."""
     return bool(_DOI_SHAPE.match(value))
 
 
@@ -325,14 +339,20 @@ def _expand_one(part: str) -> str:
     return f"{prefix}{start}{suffix}-{prefix}{end}{end_suffix}"
 
 
-def check_date(year: int | None, month: int | None, day: int | None) -> None:
-    """Raise ValueError unless the parts make a real date ("2015-02-31" does not)."""
-    if year is not None and not 1000 <= year <= 2100:
+def check_date(
+    year: int | None, month: int | None, day: int | None, *, earliest: int = -9999
+) -> None:
+    """Raise ValueError unless the parts make a real date ("2015-02-31" does not).
+
+    Files may hold any year from -9999 (EDTF's negative years) to 2100; an edit by hand
+    passes `earliest=1000`, so that a typo is not taken for an ancient date."""
+    if year is not None and not (earliest <= year <= 2100 and year != 0):
         raise ValueError(f"year {year} is not a year")
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"month {month} is not a month")
     if day is not None:
-        last = calendar.monthrange(year or 2000, month or 1)[1] if month else 31
+        leap = year if year and year > 0 else 2000
+        last = calendar.monthrange(leap, month or 1)[1] if month else 31
         if not 1 <= day <= last:
             raise ValueError(f"day {day} is not a day of that month")
 
@@ -402,6 +422,22 @@ def _date_parts(year: int | None, month: int | None, day: int | None) -> list[in
     return parts
 
 
+def _issued(ref: Reference) -> dict[str, Any]:
+    """CSL's date object: date-parts, season and circa, and the source's own text as `raw`
+    (as `literal` when there is no year to give)."""
+    issued: dict[str, Any] = {}
+    parts = _date_parts(ref.year, ref.month, ref.day)
+    if parts:
+        issued["date-parts"] = [parts]
+    if ref.season:
+        issued["season"] = ref.season
+    if ref.circa:
+        issued["circa"] = True
+    if ref.date_text:
+        issued["raw" if parts else "literal"] = ref.date_text
+    return issued
+
+
 def _iso_to_parts(iso: str) -> list[int]:
     return [int(p) for p in iso.split("-") if p.isdigit()]
 
@@ -428,9 +464,11 @@ def to_csl(ref: Reference, *, with_custom: bool = True) -> dict[str, Any]:
         value = getattr(ref, attr)
         if value and attr != "title":
             item[csl_name] = value
-    parts = _date_parts(ref.year, ref.month, ref.day)
-    if parts:
-        item["issued"] = {"date-parts": [parts]}
+    issued = _issued(ref)
+    if issued:
+        item["issued"] = issued
+    if ref.editors:
+        item["editor"] = [_author_to_csl(a) for a in ref.editors]
     if ref.epub_date:
         item["available-date"] = {"date-parts": [_iso_to_parts(ref.epub_date)]}
     if with_custom:
@@ -468,50 +506,158 @@ def _csl_name(name: dict[str, Any]) -> Author:
     )
 
 
-def _csl_date(value: Any) -> list[int]:
-    if isinstance(value, dict):
-        parts = value.get("date-parts")
-        if parts and parts[0]:
-            return [int(p) for p in parts[0] if str(p).strip().lstrip("-").isdigit()]
-        raw = value.get("raw") or value.get("literal")
-        if raw:
-            match = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(raw))
-            if match:
-                return [int(g) for g in match.groups() if g]
-    return []
+CROSSREF_TYPES = {
+    "journal-article": "article-journal",
+    "book-chapter": "chapter",
+    "book-section": "chapter",
+    "book-part": "chapter",
+    "proceedings-article": "paper-conference",
+    "posted-content": "article",
+    "reference-entry": "entry",
+    "monograph": "book",
+    "edited-book": "book",
+    "reference-book": "book",
+    "book-set": "book",
+    "book-series": "book",
+    "journal-issue": "periodical",
+    "journal": "periodical",
+    "proceedings": "book",
+    "dissertation": "thesis",
+    "report-series": "report",
+    "component": "document",
+    "peer-review": "review",
+    "other": "document",
+}
+"""Crossref's own work types (its raw JSON) and the CSL types they are."""
 
 
-def from_csl(item: dict[str, Any]) -> Reference:
-    """A Reference from one CSL-JSON item (the inverse of `to_csl`)."""
-    title = item.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise ValueError("has no title")
+def _csl_text(value: Any) -> str | None:
+    """A CSL string variable; Crossref writes some as lists ('title': ['...'])."""
+    if isinstance(value, list):
+        value = next(
+            (v for v in value if isinstance(v, str | int | float) and str(v).strip()), None
+        )
+    if value is None or isinstance(value, dict | list | bool):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _csl_part(value: Any) -> int | None:
+    text = str(value).strip()
+    return int(text) if re.fullmatch(r"-?\d{1,5}", text) else None
+
+
+def _csl_date(value: Any, warn: Callable[[str], None]) -> ParsedDate | None:
+    """A CSL date object (date-parts as numbers or strings, a range, season, circa, literal,
+    raw) read into its parts; what the parts cannot say stays in `text`."""
+    if not isinstance(value, dict):
+        if isinstance(value, str) and value.strip():
+            return parse_edtf(value) or parse_free_date(value)
+        return None
+    parsed: ParsedDate | None = None
+    ranges = value.get("date-parts")
+    if isinstance(ranges, list) and ranges and isinstance(ranges[0], list) and ranges[0]:
+        parts = [_csl_part(p) for p in ranges[0][:3]]
+        if parts[0] is not None:
+            parsed = ParsedDate(year=parts[0])
+            if len(parts) > 1 and parts[1] is not None:
+                if 21 <= parts[1] <= 24:
+                    parsed.season = parts[1] - 20
+                else:
+                    parsed.month = parts[1]
+                    parsed.day = parts[2] if len(parts) > 2 else None
+            if len(ranges) > 1 and isinstance(ranges[1], list) and ranges[1]:
+                end = "-".join(str(p) for p in ranges[1] if _csl_part(p) is not None)
+                start = "-".join(str(p) for p in ranges[0] if _csl_part(p) is not None)
+                parsed.text = f"{start}/{end}"
+    for name in ("raw", "literal"):
+        text = _csl_text(value.get(name))
+        if text is None:
+            continue
+        if parsed is None:
+            parsed = parse_edtf(text) or parse_free_date(text)
+            if parsed.text is None and name == "literal":
+                parsed.text = text
+        else:
+            parsed.text = text
+        break
+    if parsed is None:
+        return None
+    season = value.get("season")
+    if season not in (None, ""):
+        number = _csl_part(season) or season_number(str(season))
+        if number is not None and 1 <= number <= 4:
+            parsed.season = number
+        elif number is not None and 21 <= number <= 24:
+            parsed.season = number - 20
+        else:
+            warn(f"season {season!r} is not a season; dropped it")
+    circa = value.get("circa")
+    if circa not in (None, "", 0, False, "0", "false"):
+        parsed.circa = True
+    try:
+        check_date(parsed.year, parsed.month, parsed.day)
+    except ValueError as exc:
+        warn(f"date {value!r}: {exc}; kept the year")
+        parsed.month = parsed.day = None
+        if parsed.year is not None and not -9999 <= parsed.year <= 9999:
+            parsed.year = None
+    return parsed
+
+
+def _drop(message: str) -> None:
+    raise ValueError(message)
+
+
+def from_csl(item: dict[str, Any], warn: Callable[[str], None] | None = None) -> Reference:
+    """A Reference from one CSL-JSON item (the inverse of `to_csl`).
+
+    A value that is not what it claims (a DOI that is no DOI, an unknown type, a date that
+    is no date) is dropped with a call to `warn`; without `warn` it raises ValueError. An
+    item with no title and no identifier raises ValueError.
+    """
+    report = warn or _drop
     kind = str(item.get("type") or "article-journal")
     if kind not in CSL_TYPES:
-        raise ValueError(f"type '{kind}' is not a CSL type")
-    ref = Reference(title=title.strip(), type=kind)
-    ref.authors = [_csl_name(n) for n in item.get("author") or [] if isinstance(n, dict)]
+        if kind in CROSSREF_TYPES:
+            kind = CROSSREF_TYPES[kind]
+        else:
+            report(f"type '{kind}' is not a CSL type; stored as 'document'")
+            kind = "document"
+    ref = Reference(title=_csl_text(item.get("title")) or "", type=kind)
+    ref.authors = [_csl_name(n) for n in _names(item.get("author"))]
+    ref.editors = [_csl_name(n) for n in _names(item.get("editor"))]
     for attr, csl_name in _CSL_SCALARS.items():
         value = item.get(csl_name)
         if value is None and csl_name == "container-title-short":
-            value = item.get("journalAbbreviation")
-        if value not in (None, "") and attr != "title":
-            setattr(ref, attr, str(value).strip())
+            value = item.get("journalAbbreviation") or item.get("short-container-title")
+        text = _csl_text(value)
+        if text is not None and attr != "title":
+            setattr(ref, attr, text)
     ref.doi = normalise_doi(ref.doi)
     ref.pmid = normalise_pmid(ref.pmid)
     ref.pmcid = normalise_pmcid(ref.pmcid)
     if ref.doi and not is_valid_doi(ref.doi):
-        raise ValueError(f"DOI '{ref.doi}' is not a DOI (10.NNNN/...)")
+        report(f"DOI '{ref.doi}' is not a DOI (10.NNNN/... or 10/...); dropped it")
+        ref.doi = None
     if ref.pmid and not re.fullmatch(r"[1-9]\d{0,8}", ref.pmid):
-        raise ValueError(f"PMID '{ref.pmid}' is not a PMID")
+        report(f"PMID '{ref.pmid}' is not a PMID; dropped it")
+        ref.pmid = None
     if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}(?:\.\d+)?", ref.pmcid):
-        raise ValueError(f"PMCID '{ref.pmcid}' is not a PMCID")
-    parts = _csl_date(item.get("issued"))
-    ref.year, ref.month, ref.day = [*parts, None, None, None][:3]
-    check_date(ref.year, ref.month, ref.day)
-    epub = _csl_date(item.get("available-date"))
-    if epub:
-        ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(epub))
+        report(f"PMCID '{ref.pmcid}' is not a PMCID; dropped it")
+        ref.pmcid = None
+    issued = item.get("issued")
+    if issued is None:
+        issued = item.get("published-print") or item.get("published-online")
+    date = _csl_date(issued, report)
+    if date is not None:
+        ref.year, ref.month, ref.day = date.year, date.month, date.day
+        ref.season, ref.circa, ref.date_text = date.season, date.circa, date.text
+    epub = _csl_date(item.get("available-date"), report)
+    if epub is not None and epub.year is not None and epub.year > 0:
+        parts = [p for p in (epub.year, epub.month, epub.day) if p is not None]
+        ref.epub_date = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
     if item.get("id") is not None and not str(item["id"]).startswith("ref-"):
         ref.key = str(item["id"])
     custom = item.get("custom") or {}
@@ -520,4 +666,13 @@ def from_csl(item: dict[str, Any]) -> Reference:
             if name in custom:
                 setattr(ref, name, custom[name])
         ref.notices = [Notice(**n) for n in custom.get("notices") or []]
+    if not ref.title:
+        if not (ref.doi or ref.pmid or ref.pmcid or ref.url):
+            raise ValueError("no title and no identifier")
+        ref.title = ref.url or "[Untitled]"
+        report(f"no title; stored as {ref.title!r}")
     return ref
+
+
+def _names(value: Any) -> list[dict[str, Any]]:
+    return [n for n in value if isinstance(n, dict)] if isinstance(value, list) else []

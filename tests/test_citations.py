@@ -39,7 +39,7 @@ def _golden_cases() -> list[tuple[str, int, str]]:
 
 @pytest.fixture(scope="module")
 def golden_refs() -> list[Reference]:
-    return read_csl_json(GOLDEN / "seed-studies.json")
+    return read_csl_json(GOLDEN / "seed-studies.json").references
 
 
 @pytest.mark.parametrize(("style", "number", "expected"), _golden_cases())

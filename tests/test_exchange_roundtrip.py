@@ -78,7 +78,7 @@ def test_export_then_import_keeps_every_study_and_field(fmt: str, tmp_path: Path
     original = studies()
     path = tmp_path / f"export{suffix}"
     path.write_text(writer(original), encoding="utf-8")
-    back = read_references(path)
+    back = read_references(path).references
 
     assert len(back) == len(original)
     for before, after in zip(original, back, strict=True):

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _seed_groups() -> list[Group]:
-    refs = read_csl_json(REPO / "seeds" / "studies.json")
+    refs = read_csl_json(REPO / "seeds" / "studies.json").references
     indications = json.loads((REPO / "seeds" / "indications.json").read_text(encoding="utf-8"))
     indications.sort(key=lambda item: item["position"])
     return [

@@ -48,7 +48,7 @@ ER  -
 
 
 def test_reads_tags_from_common_exporters() -> None:
-    first, second = parse_ris(ZOTERO_STYLE)
+    first, second = parse_ris(ZOTERO_STYLE).references
     assert [a.family or a.literal for a in first.authors] == [
         "Schwartzman",
         "International Association for the Study of Pain",
@@ -142,7 +142,7 @@ def test_export_tags_and_rispy_reads_it_back() -> None:
 def test_ris_file_through_the_dispatcher(tmp_path: Path) -> None:
     path = tmp_path / "export.RIS"
     path.write_text(ZOTERO_STYLE, encoding="utf-8")
-    refs = read_references(path)
+    refs = read_references(path).references
     assert len(refs) == 2
     assert refs[0].provenance["pmid"].source == "ris:export.RIS"
 
@@ -162,5 +162,5 @@ def test_line_breaks_in_values_cannot_start_a_tag() -> None:
     )
     text = render_ris([hostile])
     assert [line[:2] for line in text.splitlines() if line].count("AU") == 1
-    (back,) = parse_ris(text)
+    (back,) = parse_ris(text).references
     assert back.authors[0].family == "Doe AU - Roe"

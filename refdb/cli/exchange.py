@@ -13,11 +13,11 @@ from refdb.cli.context import (
     handled,
     library,
     note,
+    print_json,
     progress_bar,
     show_value,
     write_output,
 )
-from refdb.cli.writing import report
 
 
 class ExportFormat(StrEnum):
@@ -37,31 +37,54 @@ def import_command(
     ),
     indications: list[str] = typer.Option([], "--indication", "-i", help="File under these."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse the whole file on any warning or skipped entry."
+    ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Read the file in this encoding (e.g. windows-1252)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="A line for every entry."),
 ) -> None:
-    """Import references: each is added, or merged into the study it already is."""
+    """Import references: each is added, or merged into the study it already is.
+
+    An entry with a problem is kept with what can be kept (one warning line each); one that
+    cannot be a reference is skipped (one line each). A file that cannot be read is refused.
+    """
     if path.suffix.lower() == ".txt":
         from refdb.cli.pubmed import import_titles_command_body
 
         import_titles_command_body(ctx, path, indications, dry_run)
         return
     with progress_bar(f"importing {path.name}") as progress:
-        summary = api.import_file(
+        report = api.import_file(
             library(ctx),
             path,
             indications=indications,
             dry_run=dry_run,
+            strict=strict,
+            encoding=encoding,
             command=command_line(),
             progress=progress,
         )
-    for result in summary.results:
-        if result.action in ("added", "updated"):
-            note(f"{result.action} {result.key}")
-        for change in result.changes:
-            if change.skipped:
-                note(
-                    f"  {result.key}: kept {change.field} {show_value(change.old)} ({change.skipped})"
-                )
-    report(summary)
+    for problem in report.problems:
+        stored = report.stored_key(problem)
+        where = f" (stored as {stored})" if stored and stored != problem.key else ""
+        note(f"{report.path}:{problem.line}: {problem.key}: {problem.message}{where}")
+    if verbose:
+        for result in report.summary.results:
+            if result.action in ("added", "updated"):
+                note(f"{result.action} {result.key}")
+            for change in result.changes:
+                if change.skipped:
+                    note(
+                        f"  {result.key}: kept {change.field} {show_value(change.old)} "
+                        f"({change.skipped})"
+                    )
+    counts = ", ".join(f"{n} {action}" for action, n in report.counts().items())
+    note(("dry run, nothing written: " if dry_run else "") + counts)
+    if as_json:
+        print_json(report.to_json())
 
 
 def export_command(

@@ -1,24 +1,29 @@
 """BibTeX and BibLaTeX files (`.bib`) to References, through bibtexparser 2.
 
-The middleware stack is chosen on purpose. Names are split (SeparateCoAuthors, then
-SplitNameParts) while their braces are still there, so that `{International Association for
-the Study of Pain}` stays one collective author; bibtexparser's LatexDecodingMiddleware is
-not used, because it would strip those braces first. Each value is then decoded from LaTeX
-to Unicode here, with pylatexenc, field by field: titles and names are decoded, identifiers
-(DOI, URL, PMID) only lose their escaping backslashes.
+bibtexparser splits the file into blocks. A block it cannot parse because a brace is never
+closed (BibTeX itself would read every entry after it as part of that one) makes the file
+unreadable; any other problem belongs to one entry, which is kept with what can be kept and
+gets a warning, or is skipped when it cannot be a reference (no title and no identifier, a
+`@set` or `@xdata` container).
 
-Two steps run before bibtexparser's own: field names are lower-cased (BibTeX ignores their
-case, the name middlewares do not), and `#` concatenations are joined into one value, with
-the @string macros defined above them and the standard month macros (an unknown macro is an
-error). A bare `%` or `&` in a value is literal text, as it is to BibTeX, not LaTeX markup.
+Then a middleware stack chosen on purpose runs over the entries: field names lower-cased
+(the first of a field given twice wins), `#` concatenations and @string macros resolved (an
+undefined macro keeps its name, the text a reader sees), names split while their braces are
+still there (`{International Association for the Study of Pain}` stays one collective
+author; a list written with commas where `and` belongs is split at the commas). Each value
+is then decoded from LaTeX to Unicode here, with pylatexenc, field by field: titles and names
+are decoded, identifiers (DOI, URL, PMID) only lose their escaping backslashes. `crossref`
+and `xdata` parents lend their fields to their children, as biber does.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,17 +31,24 @@ from typing import Any
 from bibtexparser import middlewares as mw
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
-from bibtexparser.middlewares.names import NameParts
+from bibtexparser.middlewares.names import (
+    InvalidNameError,
+    NameParts,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
 from bibtexparser.model import (
     Block,
     DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
     Entry,
-    MiddlewareErrorBlock,
+    Field,
     ParsingFailedBlock,
     String,
 )
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
+from refdb.dates import parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
 from refdb.records import (
     Author,
@@ -44,16 +56,28 @@ from refdb.records import (
     Reference,
     expand_page_range,
     initials_of,
+    is_valid_doi,
     normalise_doi,
     normalise_pmcid,
 )
+from refdb.sources.problems import EntryProblem, ReadResult
 from refdb.sources.textfile import read_text, stamp_provenance
 
 ENTRY_TYPES = {
     "article": "article-journal",
     "book": "book",
+    "mvbook": "book",
+    "collection": "book",
+    "mvcollection": "book",
+    "proceedings": "book",
+    "mvproceedings": "book",
+    "reference": "book",
     "inbook": "chapter",
+    "bookinbook": "chapter",
+    "suppbook": "chapter",
     "incollection": "chapter",
+    "suppcollection": "chapter",
+    "inreference": "entry-encyclopedia",
     "inproceedings": "paper-conference",
     "conference": "paper-conference",
     "phdthesis": "thesis",
@@ -61,15 +85,35 @@ ENTRY_TYPES = {
     "thesis": "thesis",
     "techreport": "report",
     "report": "report",
+    "manual": "report",
     "online": "webpage",
     "electronic": "webpage",
     "www": "webpage",
     "unpublished": "manuscript",
     "booklet": "pamphlet",
+    "artwork": "graphic",
+    "image": "graphic",
     "dataset": "dataset",
     "software": "software",
+    "patent": "patent",
+    "periodical": "periodical",
+    "movie": "motion_picture",
+    "video": "motion_picture",
+    "music": "song",
+    "audio": "song",
+    "letter": "personal_communication",
+    "legislation": "legislation",
+    "jurisdiction": "legal_case",
+    "standard": "standard",
+    "performance": "performance",
 }
 """BibTeX/BibLaTeX entry types and their CSL types; any other type becomes 'document'."""
+
+ARTICLE_SUBTYPES = {"magazine": "article-magazine", "newspaper": "article-newspaper"}
+"""BibLaTeX's `entrysubtype` of an @article, and the CSL type it makes."""
+
+CONTAINERS = frozenset(["set", "xdata"])
+"""Entry types that hold other entries or fields, not a reference of their own."""
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTH_NAMES = (
@@ -89,13 +133,53 @@ MONTH_NAMES = (
 """The values of the month macros in the standard BibTeX styles (plain.bst)."""
 
 _NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
-_YEAR = re.compile(r"\d{4}")
-_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:/.*)?")
-_PMID = re.compile(r"\d{1,9}")
+_PMID = re.compile(r"[1-9]\d{0,8}")
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
 _LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"-?\d+")
+_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"])
+_NAME_FIELDS = ("author", "editor")
+_NOT_INHERITED = frozenset(
+    [
+        "ids",
+        "crossref",
+        "xref",
+        "xdata",
+        "entryset",
+        "entrysubtype",
+        "execute",
+        "label",
+        "options",
+        "presort",
+        "related",
+        "relatedoptions",
+        "relatedstring",
+        "relatedtype",
+        "shorthand",
+        "shorthandintro",
+        "sortkey",
+        "sorttitle",
+        "shorttitle",
+        "indextitle",
+        "indexsorttitle",
+    ]
+)
+_IN_TYPES = frozenset(
+    [
+        "inbook",
+        "bookinbook",
+        "suppbook",
+        "incollection",
+        "suppcollection",
+        "inproceedings",
+        "inreference",
+    ]
+)
+_TITLE_TO = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "booktitleaddon"}
+
+Notes = dict[int, list[str]]
+"""Warnings gathered while reading, by the line an entry starts on."""
 
 
 def _decoder() -> LatexNodes2Text:
@@ -111,6 +195,8 @@ def _decoder() -> LatexNodes2Text:
             # refdb's writer spells a lone brace so, as BibTeX counts `\{` as a brace.
             MacroTextSpec("textbraceleft", simplify_repl="{"),
             MacroTextSpec("textbraceright", simplify_repl="}"),
+            # A discretionary hyphen only tells TeX where it may break a word.
+            MacroTextSpec("-", simplify_repl=""),
         ],
     )
     return LatexNodes2Text(latex_context=context, math_mode="text")
@@ -119,31 +205,42 @@ def _decoder() -> LatexNodes2Text:
 _LATEX = _decoder()
 
 
-class _EntryError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
+def _line(item: Any) -> int:
+    """bibtexparser counts lines from 0."""
+    return int(item.start_line or 0) + 1
 
 
 class _LowerCaseFieldKeys(mw.BlockMiddleware):
-    """`Author`, `TITLE` -> `author`, `title` (bibtexparser's NormalizeFieldKeys), but the same
-    field twice in two cases is an error, where NormalizeFieldKeys silently keeps the last."""
+    """`Author`, `TITLE` -> `author`, `title`; of a field given twice, the first is kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: Notes) -> None:
         super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
-        self._normalise = mw.NormalizeFieldKeys(allow_inplace_modification=True)
+        self._notes = notes
 
     def transform_entry(self, entry: Entry, library: Library) -> Block:
-        seen: set[str] = set()
+        kept: dict[str, Field] = {}
         for field in entry.fields:
-            key = field.key.lower()
-            if key in seen:
-                return MiddlewareErrorBlock(
-                    entry, _EntryError(_line(field), f"field '{key}' is given twice")
+            name = field.key.lower()
+            if name in kept:
+                self._notes[_line(entry)].append(
+                    f"field '{name}' is given twice; kept the first "
+                    f"({_short(_unenclosed(kept[name].value))})"
                 )
-            seen.add(key)
-        normalised: Block = self._normalise.transform_entry(entry, library)
-        return normalised
+                continue
+            field.key = name
+            kept[name] = field
+        entry.fields = list(kept.values())
+        return entry
+
+
+def _unenclosed(value: Any) -> str:
+    text = str(value).strip()
+    return text[1:-1] if text[:1] in ('"', "{") and text[-1:] in ('"', "}") else text
+
+
+def _short(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _split_concatenation(value: str) -> list[str]:
@@ -164,74 +261,148 @@ def _split_concatenation(value: str) -> list[str]:
     return pieces
 
 
-class _ResolveConcatenations(mw.BlockMiddleware):
-    """Joins `a # "b" # {c} # 12` into one braced value, as BibTeX does.
+class _ResolveMacros(mw.BlockMiddleware):
+    """Joins `a # "b" # {c} # 12` into one braced value and resolves bare macro names, as
+    BibTeX does, from the @string definitions above the value and the month macros. An
+    undefined macro keeps its name (what a reader of the file sees), with a warning."""
 
-    Macros are the @string definitions above the value (BibTeX reads them in order) and
-    the month macros. A value without `#` is left to ResolveStringReferencesMiddleware.
-    """
-
-    def __init__(self) -> None:
+    def __init__(self, notes: Notes) -> None:
         super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
         self._macros: dict[str, str] = {}
+        self._notes = notes
 
     def transform(self, library: Library) -> Library:
         self._macros = dict(zip(MONTHS, MONTH_NAMES, strict=True))
         result: Library = super().transform(library)
         return result
 
-    def _join(self, value: str, line: int, where: str = "") -> str:
+    def _join(self, value: str, warn: Callable[[str], None]) -> str:
         parts: list[str] = []
         for piece in _split_concatenation(value):
             if _is_braced_whole(piece) or (len(piece) >= 2 and piece[0] == piece[-1] == '"'):
                 parts.append(piece[1:-1])
             elif _NUMBER.fullmatch(piece):
                 parts.append(piece)
-            elif _MACRO_NAME.fullmatch(piece):
-                if piece.lower() not in self._macros:
-                    raise _EntryError(line, f"{where}unknown @string macro '{piece}'")
+            elif _MACRO_NAME.fullmatch(piece) and piece.lower() in self._macros:
                 parts.append(self._macros[piece.lower()])
             else:
-                raise _EntryError(line, f"{where}cannot read '{value}' as a concatenation")
+                warn(f"'{piece}' is not a defined @string macro; kept it as text")
+                parts.append(piece)
         return "".join(parts)
 
     def transform_string(self, string: String, library: Library) -> Block:
-        value = str(string.value)
-        try:
-            joined = self._join(value, _line(string))
-        except _EntryError as exc:
-            return MiddlewareErrorBlock(string, exc)
+        joined = self._join(str(string.value), self._notes[_line(string)].append)
         self._macros[string.key.lower()] = joined
         string.value = f"{{{joined}}}"
         return string
 
     def transform_entry(self, entry: Entry, library: Library) -> Block:
+        notes = self._notes[_line(entry)]
         for field in entry.fields:
             value = field.value
-            if not isinstance(value, str) or len(_split_concatenation(value)) < 2:
+            if not isinstance(value, str):
                 continue
-            try:
-                field.value = f"{{{self._join(value, _line(field), f'field {field.key!r}: ')}}}"
-            except _EntryError as exc:
-                return MiddlewareErrorBlock(entry, exc)
+            pieces = _split_concatenation(value)
+            if len(pieces) == 1 and (_is_braced_whole(value) or value.startswith('"')):
+                continue
+            name = field.key
+
+            def warn(message: str, name: str = name) -> None:
+                notes.append(f"field '{name}': {message}")
+
+            field.value = f"{{{self._join(value, warn)}}}"
         return entry
 
 
-def _parse_stack() -> list[Any]:
+class _SplitNames(mw.BlockMiddleware):
+    """`author` and `editor` into lists of NameParts, as bibtexparser's SeparateCoAuthors and
+    SplitNameParts do, but a list written with commas where `and` belongs is split at the
+    commas, and a name that cannot be split is kept whole as a collective name."""
+
+    def __init__(self, notes: Notes) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
+        self._notes = notes
+
+    def transform_entry(self, entry: Entry, library: Library) -> Block:
+        for field in entry.fields:
+            if field.key not in _NAME_FIELDS or not isinstance(field.value, str):
+                continue
+            names = split_multiple_persons_names(field.value)
+            repaired = _comma_separated(names)
+            if repaired is not None:
+                self._notes[_line(entry)].append(
+                    f"field '{field.key}': names separated by commas, not 'and'; "
+                    f"read as {len(repaired)} names"
+                )
+                names = repaired
+            parts: list[NameParts] = []
+            for name in names:
+                try:
+                    parts.append(parse_single_name_into_parts(name, strict=True))
+                except InvalidNameError as exc:
+                    self._notes[_line(entry)].append(
+                        f"field '{field.key}': cannot split name {_short(name)} ({exc}); "
+                        "kept it whole"
+                    )
+                    parts.append(
+                        NameParts(last=["{" + name.replace("{", "").replace("}", "") + "}"])
+                    )
+            field.value = parts
+        return entry
+
+
+def _comma_separated(names: list[str]) -> list[str] | None:
+    """`M. Halle, J. Bresnan, and G. Miller` (read as 'M. Halle, J. Bresnan,' and
+    'G. Miller') -> the three names; None when the list is an ordinary BibTeX one.
+
+    A name with a trailing comma, or with two commas of which the middle part is no suffix
+    (`Ford, Jr., Henry` is one name), or with more commas, is a list, if each of its comma
+    parts is a whole name (has a space: a given name and a family name)."""
+    repaired: list[str] = []
+    changed = False
+    for name in names:
+        depth0 = _top_level_split(name, ",")
+        parts = [p.strip() for p in depth0]
+        trailing = len(parts) > 1 and parts[-1] == ""
+        parts = [p for p in parts if p]
+        listed = trailing or len(parts) > 3
+        listed = listed or (len(parts) == 3 and parts[1].lower() not in _SUFFIXES)
+        if listed and parts and all(" " in p or "." in p for p in parts):
+            repaired.extend(re.sub(r"^and\s+", "", p) for p in parts)
+            changed = True
+            continue
+        repaired.append(name)
+    return repaired if changed else None
+
+
+def _top_level_split(text: str, separators: str) -> list[str]:
+    """Split at any of `separators` outside braces."""
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(text):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char in separators and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return pieces
+
+
+def _parse_stack(notes: Notes) -> list[Any]:
     return [
-        _LowerCaseFieldKeys(),
-        _ResolveConcatenations(),
-        mw.ResolveStringReferencesMiddleware(allow_inplace_modification=True),
+        _LowerCaseFieldKeys(notes),
+        _ResolveMacros(notes),
         mw.RemoveEnclosingMiddleware(allow_inplace_modification=True),
-        mw.SeparateCoAuthors(allow_inplace_modification=True),
-        mw.SplitNameParts(allow_inplace_modification=True),
-        mw.MonthIntMiddleware(allow_inplace_modification=True),
+        _SplitNames(notes),
     ]
 
 
 @contextmanager
 def _quiet(*names: str) -> Iterator[None]:
-    """Keep the parsers' own log lines off stderr: errors are reported as one RefdbError."""
+    """Keep the parsers' own log lines off stderr: refdb reports problems itself."""
     loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
@@ -255,12 +426,7 @@ def latex_to_unicode(value: str) -> str:
     """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
     with _quiet("pylatexenc"):
         text = _LATEX.latex_to_text(_literal_specials(value))
-    return " ".join(text.split())
-
-
-def _line(item: Any) -> int:
-    """bibtexparser counts lines from 0."""
-    return int(item.start_line or 0) + 1
+    return " ".join(text.replace("\u00ad", "").split())
 
 
 def _block_key(block: Block) -> str:
@@ -268,22 +434,18 @@ def _block_key(block: Block) -> str:
     return match.group(2) if match else "?"
 
 
-def _failure_message(block: Block) -> str:
-    if isinstance(block, DuplicateBlockKeyBlock):
-        return f"entry '{block.key}': duplicate entry key"
-    if isinstance(block, MiddlewareErrorBlock):
-        inner = block.ignore_error_block
-        key = getattr(inner, "key", None) or _block_key(block)
-        kind = "@string" if isinstance(inner, String) else "entry"
-        return f"{kind} '{key}': {block.error}"
+def _unbalanced(raw: str) -> bool:
+    """True when a block's braces never close: BibTeX reads on into the entries after it."""
+    depth = 0
+    for char in re.sub(r"\\[{}]", "", raw):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+    return depth > 0
+
+
+def _failure_detail(block: Block) -> str:
     error = getattr(block, "error", None)
     detail = getattr(error, "abort_reason", None) or str(error or "")
-    if not detail.strip():
-        detail = "cannot be parsed"
-    if isinstance(block, ParsingFailedBlock):
-        detail = f"cannot be parsed: {detail.strip()}"
-    detail = " ".join(detail.split())
-    return f"entry '{_block_key(block)}': {detail.rstrip('.:')}"
+    return " ".join(detail.split()).rstrip(".:") or "cannot be parsed"
 
 
 def _is_braced_whole(text: str) -> bool:
@@ -298,7 +460,7 @@ def _is_braced_whole(text: str) -> bool:
     return True
 
 
-def _authors(names: Any) -> tuple[list[Author], bool]:
+def _people(names: Any) -> tuple[list[Author], bool]:
     authors: list[Author] = []
     complete = True
     for name in names if isinstance(names, list) else []:
@@ -315,6 +477,8 @@ def _authors(names: Any) -> tuple[list[Author], bool]:
         family = latex_to_unicode(" ".join(name.von + name.last))
         given = latex_to_unicode(" ".join(name.first)) or None
         suffix = latex_to_unicode(" ".join(name.jr)) or None
+        if not (family or given):
+            continue
         authors.append(
             Author(
                 family=family or None,
@@ -334,119 +498,290 @@ def _identifier(value: str) -> str:
     return _IDENTIFIER_ESCAPE.sub(r"\1", value).strip()
 
 
-def _month(value: Any, line: int) -> int:
-    if isinstance(value, int):
-        return value
-    text = latex_to_unicode(str(value)).strip().rstrip(".").lower()
-    if text[:3] in MONTHS and len(text) >= 3:
-        return MONTHS.index(text[:3]) + 1
-    raise _EntryError(line, f"month '{value}' is not a month")
+def split_keywords(value: str) -> list[str]:
+    """A keywords field as a list: split at `;` when the field uses them at the top level
+    (MeSH headings hold commas: 'Colitis, Ulcerative/*therapy'), else at `,`; a braced
+    keyword (`{Colitis, Ulcerative}`) is one keyword, as biblatex reads it."""
+    separator = ";" if len(_top_level_split(value, ";")) > 1 else ","
+    words = (latex_to_unicode(w) for w in _top_level_split(value, separator))
+    return list(dict.fromkeys(w for w in words if w))
 
 
-def _entry_to_reference(entry: Entry) -> Reference:
-    fields = {f.key.lower(): f for f in entry.fields}
+def _inherit(entries: list[Entry], notes: Notes) -> None:
+    """Children take what they lack from their `crossref` and `xdata` parents, as biber
+    does: an inproceedings takes booktitle (its proceedings' title), year, publisher,
+    editor. Keys compare without regard to case."""
+    by_key = {e.key.lower(): e for e in entries if e.key}
 
-    def text(*names: str) -> tuple[str | None, int]:
+    def parents(entry: Entry) -> list[tuple[str, Entry]]:
+        found: list[tuple[str, Entry]] = []
+        for kind in ("crossref", "xdata"):
+            field = entry.fields_dict.get(kind)
+            if field is None:
+                continue
+            for key in str(field.value).split(","):
+                parent = by_key.get(key.strip().lower())
+                if parent is None:
+                    notes[_line(entry)].append(
+                        f"{kind} '{key.strip()}' is not in this file; nothing inherited"
+                    )
+                elif parent is not entry:
+                    found.append((kind, parent))
+        return found
+
+    done: set[int] = set()
+
+    def resolve(entry: Entry, chain: frozenset[int]) -> None:
+        if id(entry) in done or id(entry) in chain:
+            return
+        for kind, parent in parents(entry):
+            resolve(parent, chain | {id(entry)})
+            have = set(entry.fields_dict)
+            for field in parent.fields:
+                name = field.key
+                if name in _NOT_INHERITED:
+                    continue
+                if kind == "crossref" and name in _TITLE_TO:
+                    if entry.entry_type.lower() in _IN_TYPES:
+                        name = _TITLE_TO[name]
+                    elif parent.entry_type.lower() == "periodical" and name == "title":
+                        name = "journaltitle"
+                    else:
+                        continue
+                if name not in have:
+                    inherited = copy.copy(field)
+                    inherited.key = name
+                    entry.set_field(inherited)
+                    have.add(name)
+        done.add(id(entry))
+
+    for entry in entries:
+        resolve(entry, frozenset())
+
+
+class _Fields:
+    """An entry's fields by lower-case name, with the warnings its conversion raises."""
+
+    def __init__(self, entry: Entry, notes: list[str]) -> None:
+        self.values = {f.key: f.value for f in entry.fields}
+        self.notes = notes
+
+    def text(self, *names: str) -> str | None:
         for name in names:
-            found = fields.get(name)
-            if found is not None and str(found.value).strip():
-                return str(found.value), _line(found)
-        return None, _line(entry)
+            value = self.values.get(name)
+            if value is not None and not isinstance(value, list) and str(value).strip():
+                return str(value)
+        return None
 
-    title, _ = text("title")
-    title = latex_to_unicode(title) if title else ""
-    if not title:
-        raise _EntryError(_line(entry), "has no title")
-    ref = Reference(title=title, type=ENTRY_TYPES.get(entry.entry_type.lower(), "document"))
-    ref.key = entry.key
-    if "author" in fields:
-        ref.authors, ref.authors_complete = _authors(fields["author"].value)
+    def decoded(self, *names: str) -> str | None:
+        value = self.text(*names)
+        return (latex_to_unicode(value) or None) if value else None
 
-    container, _ = text("journaltitle", "journal", "booktitle")
-    ref.container_title = latex_to_unicode(container) if container else None
-    short, _ = text("shortjournal")
-    ref.container_title_short = latex_to_unicode(short) if short else None
-    for attr, names in (
-        ("volume", ("volume",)),
-        ("issue", ("number", "issue")),
-        ("publisher", ("publisher",)),
-        ("issn", ("issn",)),
-        ("abstract", ("abstract",)),
+    def warn(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def _type(entry: Entry, fields: _Fields) -> str:
+    kind = entry.entry_type.lower()
+    if kind == "article":
+        subtype = (fields.text("entrysubtype") or "").strip().lower()
+        return ARTICLE_SUBTYPES.get(subtype, "article-journal")
+    return ENTRY_TYPES.get(kind, "document")
+
+
+def _set_date(ref: Reference, fields: _Fields) -> None:
+    date = fields.text("date")
+    if date:
+        parsed = parse_edtf(_identifier(date))
+        if parsed is None:
+            fields.warn(f"date {_short(date)} is not an ISO 8601/EDTF date; kept the text")
+            parsed = parse_free_date(latex_to_unicode(date))
+    else:
+        year = fields.text("year")
+        parsed = parse_free_date(latex_to_unicode(year)) if year else None
+        if parsed is not None and not parsed.is_plain:
+            fields.warn(f"year {_short(year)} is not a plain year; {_kept(parsed)}")
+        month = fields.decoded("month")
+        if month:
+            number = _month(month)
+            season = season_number(month)
+            if parsed is None:
+                parsed = parse_free_date("")
+            if number is not None:
+                parsed.month = number
+            elif season is not None:
+                parsed.season = season
+            else:
+                fields.warn(f"month {_short(month)} is not a month; dropped it")
+        elif parsed is None and (fields.text("pubstate") or "").strip().lower() == "inpress":
+            parsed = parse_free_date("in press")
+    if parsed is None:
+        return
+    if date and not parsed.is_plain:
+        fields.warn(f"date {_short(date)}: {_kept(parsed)}")
+    if parsed.day is not None and parsed.month is None:
+        parsed.day = None
+    ref.year, ref.month, ref.day = parsed.year, parsed.month, parsed.day
+    ref.season, ref.circa, ref.date_text = parsed.season, parsed.circa, parsed.text
+
+
+def _kept(parsed: Any) -> str:
+    if parsed.year is None:
+        return "no year in it; kept the text"
+    return f"kept the year {parsed.year} and the text"
+
+
+def _month(value: str) -> int | None:
+    text = value.strip().rstrip(".").lower()
+    if text.isdigit():
+        return int(text) if 1 <= int(text) <= 12 else None
+    if (
+        len(text) >= 3
+        and text[:3] in MONTHS
+        and MONTH_NAMES[MONTHS.index(text[:3])].lower().startswith(text)
     ):
-        value, _ = text(*names)
-        if value:
-            setattr(ref, attr, latex_to_unicode(value) or None)
-    pages, _ = text("pages")
+        return MONTHS.index(text[:3]) + 1
+    return None
+
+
+def _set_identifiers(ref: Reference, fields: _Fields) -> None:
+    doi = fields.text("doi")
+    if doi:
+        ref.doi = normalise_doi(_identifier(doi))
+        if ref.doi and not is_valid_doi(ref.doi):
+            fields.warn(f"doi {_short(ref.doi)} is not a DOI; dropped it")
+            ref.doi = None
+    url = fields.text("url")
+    ref.url = _identifier(url) if url else None
+
+    pmid = fields.text("pmid")
+    eprint = fields.text("eprint")
+    eprinttype = (fields.text("eprinttype", "archiveprefix") or "").strip().lower()
+    if not pmid and eprint and eprinttype in ("pubmed", "pmid"):  # Zotero writes "pmid"
+        pmid = eprint
+    if pmid:
+        pmid = _identifier(pmid)
+        pmid = pmid[5:].strip() if pmid.lower().startswith("pmid:") else pmid
+        if _PMID.fullmatch(pmid):
+            ref.pmid = pmid
+        else:
+            fields.warn(f"pmid {_short(pmid)} is not a PMID; dropped it")
+    pmcid = fields.text("pmcid")
+    if not pmcid and eprint and eprinttype in ("pmc", "pmcid"):
+        pmcid = eprint
+    if pmcid:
+        ref.pmcid = normalise_pmcid(_identifier(pmcid))
+        if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}", ref.pmcid):
+            fields.warn(f"pmcid {_short(pmcid)} is not a PMCID; dropped it")
+            ref.pmcid = None
+
+
+def _entry_to_reference(entry: Entry, fields: _Fields) -> Reference | None:
+    """The entry's Reference; None when it has no title and no identifier."""
+    title = fields.decoded("title")
+    ref = Reference(title=title or "", type=_type(entry, fields))
+    ref.key = entry.key
+    if "author" in fields.values:
+        ref.authors, ref.authors_complete = _people(fields.values["author"])
+    if "editor" in fields.values:
+        ref.editors, _ = _people(fields.values["editor"])
+
+    ref.container_title = fields.decoded("journaltitle", "journal", "booktitle")
+    ref.container_title_short = fields.decoded("shortjournal")
+    ref.volume = fields.decoded("volume")
+    ref.issue = fields.decoded("number", "issue")
+    ref.publisher = fields.decoded("publisher")
+    ref.issn = fields.decoded("issn")
+    ref.abstract = fields.decoded("abstract")
+    ref.language = fields.decoded("langid", "language")
+    pages = fields.text("pages")
     if pages:
         ref.pages = expand_page_range(
             re.sub(r"\s*(?:-+|\u2013|\u2014|\\textendash\s*)\s*", "-", _identifier(pages))
         )
-
-    date, date_line = text("date")
-    if date:
-        match = _DATE.fullmatch(date.strip())
-        if not match:
-            raise _EntryError(date_line, f"date '{date}' is not a date")
-        ref.year, ref.month, ref.day = (int(g) if g else None for g in match.groups())
-    else:
-        year, year_line = text("year")
-        if year:
-            if not _YEAR.fullmatch(year.strip()):
-                raise _EntryError(year_line, f"year '{year}' is not a year")
-            ref.year = int(year)
-        month = fields.get("month")
-        if month is not None and str(month.value).strip():
-            ref.month = _month(month.value, _line(month))
-    if ref.month is not None and not 1 <= ref.month <= 12:
-        raise _EntryError(date_line, f"month '{ref.month}' is not a month")
-
-    doi, _ = text("doi")
-    ref.doi = normalise_doi(_identifier(doi)) if doi else None
-    url, _ = text("url")
-    ref.url = _identifier(url) if url else None
-
-    pmid, pmid_line = text("pmid")
-    eprint, eprint_line = text("eprint")
-    eprinttype = (text("eprinttype", "archiveprefix")[0] or "").strip().lower()
-    if not pmid and eprint and eprinttype in ("pubmed", "pmid"):  # Zotero writes "pmid"
-        pmid, pmid_line = eprint, eprint_line
-    if pmid:
-        pmid = _identifier(pmid)
-        pmid = pmid[5:].strip() if pmid.lower().startswith("pmid:") else pmid
-        if not _PMID.fullmatch(pmid):
-            raise _EntryError(pmid_line, f"pmid '{pmid}' is not a PMID")
-        ref.pmid = pmid
-    pmcid, _ = text("pmcid")
-    if not pmcid and eprint and eprinttype == "pmc":
-        pmcid = eprint
-    ref.pmcid = normalise_pmcid(_identifier(pmcid)) if pmcid else None
-
-    keywords, _ = text("keywords")
+    _set_date(ref, fields)
+    _set_identifiers(ref, fields)
+    keywords = fields.text("keywords")
     if keywords:
-        words = (latex_to_unicode(w) for w in re.split(r"[,;]", keywords))
-        ref.keywords = list(dict.fromkeys(w for w in words if w))
+        ref.keywords = split_keywords(keywords)
+    if not ref.title:
+        if not (ref.doi or ref.pmid or ref.pmcid or ref.url):
+            return None
+        ref.title = ref.url or "[Untitled]"
+        fields.warn(f"no title; stored as {ref.title!r}")
     return ref
 
 
-def parse_bibtex(text: str, *, source: str = "<string>") -> list[Reference]:
-    """Parse BibTeX/BibLaTeX text; the first malformed entry raises RefdbError naming it."""
+def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
+    """Parse BibTeX/BibLaTeX text into References and the problems of its entries.
+
+    A brace that never closes makes the whole text unreadable (RefdbError naming its line).
+    """
     with _quiet("bibtexparser", "pylatexenc"):
-        library = parse_string(text, parse_stack=_parse_stack())
-    failed = sorted(library.failed_blocks, key=lambda b: b.start_line or 0)
-    if failed:
-        block = failed[0]
-        # A middleware of ours names the field's own line; the others, the entry's.
-        line = getattr(block.error, "line", None) or _line(block)
-        raise RefdbError(f"{source}: line {line}: {_failure_message(block)}")
-    if not library.entries and text.strip():
+        split = parse_string(text, parse_stack=[])
+    result = ReadResult()
+    notes: Notes = defaultdict(list)
+    blocks: list[Block] = []
+    first_line: dict[str, int] = {}
+    fresh: dict[int, str] = {}
+    for block in split.blocks:
+        if isinstance(block, DuplicateFieldKeyBlock | DuplicateBlockKeyBlock):
+            if block.ignore_error_block is None:
+                continue
+            block = block.ignore_error_block
+        elif isinstance(block, ParsingFailedBlock):
+            line, key = _line(block), _block_key(block)
+            if _unbalanced(block.raw or ""):
+                raise RefdbError(
+                    f"{source}: line {line}: entry '{key}': {_failure_detail(block)} "
+                    "(a brace that never closes?)"
+                )
+            result.skip(line, key, f"cannot be parsed ({_failure_detail(block)})")
+            continue
+        if isinstance(block, Entry):
+            key = (block.key or "").strip()
+            line = _line(block)
+            if not key:
+                notes[line].append("no citation key; given a fresh one")
+                fresh[line] = "(no key)"
+            elif key.lower() in first_line:
+                notes[line].append(
+                    f"citation key used before (line {first_line[key.lower()]}); given a fresh one"
+                )
+                fresh[line] = key
+            else:
+                first_line[key.lower()] = line
+            if line in fresh:
+                block.key = f"refdb fresh key {line}"  # unique until the store keys it
+        blocks.append(block)
+    library = Library(blocks)
+    with _quiet("bibtexparser", "pylatexenc"):
+        for middleware in _parse_stack(notes):
+            library = middleware.transform(library)
+    entries = list(library.entries)
+    _inherit(entries, notes)
+    for entry in entries:
+        line = _line(entry)
+        label = fresh.get(line, entry.key)
+        kind = entry.entry_type.lower()
+        if kind in CONTAINERS:
+            what = "its members" if kind == "set" else "its fields, by the entries naming it"
+            result.skip(line, label, f"a @{kind} container ({what} are imported)")
+            continue
+        fields = _Fields(entry, notes[line])
+        ref = _entry_to_reference(entry, fields)
+        if ref is None:
+            result.skip(line, label, "no title and no identifier")
+            continue
+        if line in fresh:
+            ref.key = None
+        result.keep(ref, line, label, notes[line])
+    for string in library.strings:
+        for message in notes.get(_line(string), []):
+            result.problems.append(EntryProblem(_line(string), f"@string {string.key}", message))
+    if not split.entries and not split.failed_blocks and text.strip():
         raise RefdbError(f"{source}: no BibTeX entries found")
-    refs: list[Reference] = []
-    for entry in library.entries:
-        try:
-            refs.append(_entry_to_reference(entry))
-        except _EntryError as exc:
-            raise RefdbError(f"{source}: line {exc.line}: entry '{entry.key}': {exc}") from None
-    return refs
+    return result
 
 
 _DECLARED = re.compile(r"@comment\s*\{\s*refdb-indications:\s*(\[.*?\])\s*\}", re.I | re.S)
@@ -479,8 +814,11 @@ def _file_declared(refs: list[Reference], specs: list[IndicationSpec]) -> list[R
     return refs
 
 
-def read_bibtex(path: Path) -> list[Reference]:
+def read_bibtex(path: Path, encoding: str | None = None) -> ReadResult:
     """Read a `.bib` file; each field it sets is credited to `bibtex:<file name>`."""
-    text = read_text(path)
-    refs = _file_declared(parse_bibtex(text, source=str(path)), declared_indications(text))
-    return stamp_provenance(refs, f"bibtex:{path.name}")
+    text = read_text(path, encoding)
+    result = parse_bibtex(text, source=str(path))
+    result.indications = declared_indications(text)
+    _file_declared(result.references, result.indications)
+    stamp_provenance(result.references, f"bibtex:{path.name}")
+    return result

@@ -22,6 +22,7 @@ from refdb.records import (
     normalise_doi,
     normalise_pmcid,
 )
+from refdb.sources.problems import ReadResult
 from refdb.sources.textfile import read_text, stamp_provenance
 
 RIS_TYPES = {
@@ -190,9 +191,9 @@ def _record_to_reference(record: dict[str, Any], line_of: dict[str, int], start:
     return ref
 
 
-def parse_ris(text: str, *, source: str = "<string>") -> list[Reference]:
-    """Parse RIS text; the first malformed record raises RefdbError naming its line."""
-    refs: list[Reference] = []
+def parse_ris(text: str, *, source: str = "<string>") -> ReadResult:
+    """Parse RIS text into References and the problems of its records."""
+    result = ReadResult()
     for number, (start, lines) in enumerate(_split_records(text, source), start=1):
         line_of: dict[str, int] = {}
         for offset, line in enumerate(text.splitlines()[start - 1 :]):
@@ -206,13 +207,14 @@ def parse_ris(text: str, *, source: str = "<string>") -> list[Reference]:
         if record.get("id"):
             label += f" ('{record['id']}')"
         try:
-            refs.append(_record_to_reference(record, line_of, start))
+            result.keep(_record_to_reference(record, line_of, start), start, label, [])
         except _RecordError as exc:
-            raise RefdbError(f"{source}: line {exc.line}: {label}: {exc}") from None
-    return refs
+            result.skip(exc.line, label, str(exc))
+    return result
 
 
-def read_ris(path: Path) -> list[Reference]:
+def read_ris(path: Path, encoding: str | None = None) -> ReadResult:
     """Read a `.ris` file; each field it sets is credited to `ris:<file name>`."""
-    refs = parse_ris(read_text(path), source=str(path))
-    return stamp_provenance(refs, f"ris:{path.name}")
+    result = parse_ris(read_text(path, encoding), source=str(path))
+    stamp_provenance(result.references, f"ris:{path.name}")
+    return result

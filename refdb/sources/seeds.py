@@ -42,4 +42,10 @@ def load_seeds(folder: Path | None = None) -> SeedData:
         raise RefdbError(f"{path}: seeds not found") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise RefdbError(f"{path}: not a list of indications ({exc})") from None
-    return SeedData(indications=indications, studies=read_csl_json(folder / "studies.json"))
+    studies = read_csl_json(folder / "studies.json")
+    if studies.problems:
+        first = studies.sorted_problems()[0]
+        raise RefdbError(
+            f"{folder / 'studies.json'}: line {first.line}: {first.key}: {first.message}"
+        )
+    return SeedData(indications=indications, studies=studies.references)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,11 +13,34 @@ from refdb.records import BIBLIOGRAPHIC_FIELDS, FieldSource, Reference
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Files larger than this are refused rather than read into memory."""
 
-_STAMPED = (*BIBLIOGRAPHIC_FIELDS, "authors", "keywords")
+_STAMPED = (*BIBLIOGRAPHIC_FIELDS, "authors", "editors", "keywords")
 
 
-def read_text(path: Path) -> str:
-    """The file's text; a file too large, missing or not UTF-8 raises RefdbError naming it."""
+_JABREF_ENCODING = re.compile(rb"^%\s*Encoding:\s*([A-Za-z0-9_.:-]+)\s*$", re.MULTILINE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def file_encoding(data: bytes, override: str | None = None) -> str:
+    """The encoding to read a file's bytes with: `override` (`--encoding`), else a byte-order
+    mark (UTF-8 or UTF-16), else JabRef's `% Encoding: windows-1252` header, else UTF-8."""
+    if override:
+        return override
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    header = _JABREF_ENCODING.search(data[:1024])
+    if header:
+        return header.group(1).decode("ascii")
+    return "utf-8"
+
+
+def read_text(path: Path, encoding: str | None = None) -> str:
+    """The file's text (see `file_encoding`); a file too large, missing, or not in its
+    encoding raises RefdbError naming it and the line of the first bad byte."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -26,12 +51,22 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise RefdbError(f"{path}: cannot read ({exc.strerror})") from None
+    name = file_encoding(data, encoding)
     try:
-        text = data.decode("utf-8-sig")
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise RefdbError(f"{path}: unknown encoding {name!r}") from None
+    try:
+        text = data.decode(codec.name)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RefdbError(f"{path}: line {line}: not UTF-8 text (byte {exc.start})") from None
-    return text
+        if codec.name.startswith("utf-16"):
+            line = data[: exc.start].decode(codec.name, "replace").count("\n") + 1
+        label = "UTF-8" if codec.name.startswith("utf-8") else name
+        raise RefdbError(
+            f"{path}: line {line}: not {label} text (byte {exc.start}; try --encoding)"
+        ) from None
+    return text.removeprefix("\ufeff")
 
 
 def stamp_provenance(refs: list[Reference], source: str) -> list[Reference]:

@@ -221,7 +221,7 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
         stamp = now().isoformat(timespec="seconds")
         dated = {n: values.get(n, getattr(before, n)) for n in ("year", "month", "day")}
         try:
-            check_date(dated["year"], dated["month"], dated["day"])
+            check_date(dated["year"], dated["month"], dated["day"], earliest=1000)
         except ValueError as exc:
             raise RefdbError(f"--set: {exc} ({before.key})") from None
         for name, value in values.items():

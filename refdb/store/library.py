@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -338,6 +338,8 @@ class Library:
             return self.set_identifier(session, study, name, value)
         if name == "authors":
             set_authors(study, list(value))
+        elif name == "editors":
+            study.editors = [asdict(author) for author in value]
         elif name == "title":
             set_title(study, value)
         else:
@@ -389,6 +391,7 @@ class Library:
         changes: list[FieldChange] = []
         names = (
             "authors",
+            "editors",
             *BIBLIOGRAPHIC_FIELDS,
             *LIST_FIELDS,
             "status",
@@ -400,7 +403,7 @@ class Library:
                 continue
             new = getattr(ref, name)
             old = getattr(current, name)
-            if new in (None, "", []) or new == old:
+            if new in (None, "", []) or new is False or new == old:
                 continue
             old_source = (provenance.get(name) or {}).get("source")
             if not force:
@@ -451,6 +454,8 @@ class Library:
                 key=self.new_key(session, ref),
                 type=ref.type,
                 authors_complete=ref.authors_complete,
+                editors=[],
+                circa=False,
                 publication_types=[],
                 mesh_terms=[],
                 keywords=[],

@@ -1,0 +1,48 @@
+"""What a file reader hands on besides References: the entries it warned about or skipped.
+
+The unit of failure is an entry, not a file. A reader raises RefdbError only for a file it
+cannot read as its format; an entry with a problem is kept with what can be kept and gets an
+`EntryProblem`, and an entry that cannot be a reference at all is skipped with one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from refdb.records import IndicationSpec, Reference
+
+
+@dataclass
+class EntryProblem:
+    """One problem with one entry: where it is, which entry, and what refdb did about it."""
+
+    line: int
+    key: str
+    message: str
+    skipped: bool = False
+    index: int | None = None
+    """The position of the entry's Reference in `ReadResult.references` (None when skipped)."""
+
+
+@dataclass
+class ReadResult:
+    """A file read: its References, its problems, and the indications it declares."""
+
+    references: list[Reference] = field(default_factory=list)
+    problems: list[EntryProblem] = field(default_factory=list)
+    indications: list[IndicationSpec] = field(default_factory=list)
+
+    def keep(self, ref: Reference, line: int, key: str, warnings: list[str]) -> None:
+        """Add an entry's Reference, with a problem for each of its warnings."""
+        index = len(self.references)
+        self.references.append(ref)
+        for message in warnings:
+            self.problems.append(EntryProblem(line, key, message, index=index))
+
+    def skip(self, line: int, key: str, reason: str) -> None:
+        """Record an entry that cannot be a reference."""
+        self.problems.append(EntryProblem(line, key, f"skipped: {reason}", skipped=True))
+
+    def sorted_problems(self) -> list[EntryProblem]:
+        """The problems in the order of the file."""
+        return sorted(self.problems, key=lambda p: p.line)
