@@ -38,7 +38,9 @@ def entry(text: str, key: str) -> str:
 
 
 def test_case_protecting_braces_keep_the_words_case_on_import() -> None:
-    (ref,) = parse_bibtex("@article{k, title = {Ketamine in {CRPS} and {NMDA} {microRNA}}}")
+    (ref,) = parse_bibtex(
+        "@article{k, title = {Ketamine in {CRPS} and {NMDA} {microRNA}}}"
+    ).references
     assert ref.title == "Ketamine in CRPS and NMDA microRNA"
     # ... and the export protects them again
     assert "{CRPS}" in render_bibtex([ref]) and "{microRNA}" in render_bibtex([ref])
@@ -48,7 +50,7 @@ def test_braced_corporate_author_is_one_literal_author() -> None:
     text = r"""@article{iasp,
       author = {{International Association for the Study of Pain} and M{\"u}ller, J{\"o}rg},
       title = {Taxonomy}}"""
-    (ref,) = parse_bibtex(text)
+    (ref,) = parse_bibtex(text).references
     assert ref.authors[0] == Author(literal="International Association for the Study of Pain")
     assert (ref.authors[1].family, ref.authors[1].given) == ("Müller", "Jörg")
 
@@ -71,7 +73,7 @@ def test_macros_comments_accents_months_and_identifiers() -> None:
 @article{d, title = {D}, date = {2015-09-04}, journaltitle = {Pain}, issue = {3},
   eprint = {19783371}, eprinttype = {pubmed}}
 """
-    a, b, c, d = parse_bibtex(text)
+    a, b, c, d = parse_bibtex(text).references
     assert a.container_title == "The Journal of Pain"
     assert [(x.family, x.given) for x in a.authors] == [
         ("de Filippis", "Rocco"),
@@ -82,7 +84,8 @@ def test_macros_comments_accents_months_and_identifiers() -> None:
     assert (a.year, a.month, a.issue, a.pages) == (2015, 1, "9", "814-824")
     assert a.doi == "10.1016/J.JPAIN.2015.05.008"  # prefix gone, case kept for display
     assert a.pmid == "25234478" and a.url == "https://example.org/a_b"
-    assert a.keywords == ["CRPS", "Depression", "ketamine"]
+    # A top-level semicolon separates keywords; commas then belong to them (MeSH headings).
+    assert a.keywords == ["CRPS", "Depression, ketamine"]
     assert a.abstract == "Fifty % responded."
     assert (b.year, b.month) == (2014, 3)
     assert (c.year, c.month) == (2013, 11)
@@ -95,35 +98,64 @@ def test_macros_comments_accents_months_and_identifiers() -> None:
     [
         (
             "@article{ok, title={A}}\n\n@article{smith2020,\n  title = {T},\n  year = {abc}\n}",
-            "refs.bib: line 5: entry 'smith2020': year 'abc' is not a year",
+            (3, "smith2020", "year 'abc' is not a plain year; no year in it; kept the text"),
         ),
-        ("@article{m,\n title={T},\n month={13}}", "refs.bib: line 3: entry 'm': month '13'"),
-        ("@article{n,\n  year = {2000}\n}", "refs.bib: line 1: entry 'n': has no title"),
-        ("@article{p, title={T},\n pmid={12a}}", "refs.bib: line 2: entry 'p': pmid '12a'"),
+        (
+            "@article{m,\n title={T},\n month={13}}",
+            (1, "m", "month '13' is not a month; dropped it"),
+        ),
+        (
+            "@article{p, title={T},\n pmid={12a}}",
+            (1, "p", "pmid '12a' is not a PMID; dropped it"),
+        ),
         (
             "@article{x, title={a}}\n@article{x, title={b}}",
-            "refs.bib: line 2: entry 'x': duplicate",
+            (2, "x", "citation key used before (line 1); given a fresh one"),
         ),
-        (
-            "@article{u, title = {open\n@article{v, title={z}}",
-            "refs.bib: line 1: entry 'u': cannot",
-        ),
-        ("just some words", "refs.bib: no BibTeX entries found"),
         (
             "@article{c,\n title = {T},\n journal = jx # { Suppl}}",
-            "refs.bib: line 3: entry 'c': field 'journal': unknown @string macro 'jx'",
+            (1, "c", "field 'journal': 'jx' is not a defined @string macro; kept it as text"),
         ),
         (
             '@string{jq = jx # " Q"}\n@article{c, title = {T}}',
-            "refs.bib: line 1: @string 'jq': unknown @string macro 'jx'",
+            (1, "@string jq", "'jx' is not a defined @string macro; kept it as text"),
         ),
         (
             "@article{t,\n  title = {T},\n  Title = {U}}",
-            "refs.bib: line 3: entry 't': field 'title' is given twice",
+            (1, "t", "field 'title' is given twice; kept the first ('T')"),
         ),
     ],
 )
-def test_a_malformed_entry_is_one_line_naming_file_line_and_key(text: str, expected: str) -> None:
+def test_an_entry_with_a_problem_is_kept_with_one_warning(
+    text: str, expected: tuple[int, str, str]
+) -> None:
+    result = parse_bibtex(text, source="refs.bib")
+    assert [(p.line, p.key, p.message) for p in result.problems] == [expected]
+    assert all(ref.title for ref in result.references)
+    assert not any(p.skipped for p in result.problems)
+
+
+def test_an_entry_that_cannot_be_a_reference_is_skipped() -> None:
+    result = parse_bibtex(
+        "@article{n,\n  year = {2000}\n}\n@article{k, title={Kept}}", source="refs.bib"
+    )
+    assert [r.title for r in result.references] == ["Kept"]
+    assert [(p.line, p.key, p.message, p.skipped) for p in result.problems] == [
+        (1, "n", "skipped: no title and no identifier", True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "@article{u, title = {open\n@article{v, title={z}}",
+            "refs.bib: line 1: entry 'u': ",
+        ),
+        ("just some words", "refs.bib: no BibTeX entries found"),
+    ],
+)
+def test_an_unreadable_file_is_one_line_naming_file_and_line(text: str, expected: str) -> None:
     with pytest.raises(RefdbError) as caught:
         parse_bibtex(text, source="refs.bib")
     message = str(caught.value)
@@ -133,8 +165,8 @@ def test_a_malformed_entry_is_one_line_naming_file_line_and_key(text: str, expec
 
 def test_reading_a_file_names_it_and_records_provenance(tmp_path: Path) -> None:
     path = tmp_path / "refs.bib"
-    path.write_text("@article{k, title={T}, year={2001}, doi={10.1/x}}", encoding="utf-8")
-    (ref,) = read_references(path)
+    path.write_text("@article{k, title={T}, year={2001}, doi={10.1000/x}}", encoding="utf-8")
+    (ref,) = read_references(path).references
     assert ref.provenance["doi"].source == "bibtex:refs.bib"
     assert ref.provenance["year"].at.startswith("20")
     assert "volume" not in ref.provenance
@@ -153,7 +185,7 @@ def test_non_utf8_and_oversized_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_real_world_bib_imports_with_accents_and_braced_names() -> None:
-    refs = read_bibtex(DATA / "real-world.bib")
+    refs = read_bibtex(DATA / "real-world.bib").references
     by_key = {r.key: r for r in refs}
     assert len(refs) == 9
     assert by_key["Alanara1992"].authors[0].family == "Alanärä"
@@ -173,11 +205,11 @@ def test_capitalised_field_names_are_read_like_lower_case_ones() -> None:
       Author = {Smith, John and M{\"u}ller, Anna},
       Title = {Ketamine},
       JOURNAL = {Pain}, SHORTJOURNAL = {P}, Year = {2001}, Month = mar,
-      DOI = {10.1/x}, Eprint = {123}, EprintType = {pubmed}}"""
-    (ref,) = parse_bibtex(text)
+      DOI = {10.1000/x}, Eprint = {123}, EprintType = {pubmed}}"""
+    (ref,) = parse_bibtex(text).references
     assert [(a.family, a.given) for a in ref.authors] == [("Smith", "John"), ("Müller", "Anna")]
     assert (ref.title, ref.container_title, ref.container_title_short) == ("Ketamine", "Pain", "P")
-    assert (ref.year, ref.month, ref.doi, ref.pmid) == (2001, 3, "10.1/x", "123")
+    assert (ref.year, ref.month, ref.doi, ref.pmid) == (2001, 3, "10.1000/x", "123")
     assert (ref.key, ref.type) == ("Smith2001", "article-journal")
 
 
@@ -188,7 +220,7 @@ def test_concatenations_with_strings_macros_numbers_and_months_are_joined() -> N
 @article{b, title = "Trial " # 2 # " of " # mar, journal = jp # { Suppl}, month = jan # "~15"}
 @article{c, title = {C}, journal = jps # {.}}
 """
-    a, b, c = parse_bibtex(text)
+    a, b, c = parse_bibtex(text).references
     assert (a.title, a.container_title) == ("Ketamine in CRPS", "J X")
     assert (b.title, b.container_title, b.month) == ("Trial 2 of March", "J Pain Suppl", 1)
     assert c.container_title == "J Pain Suppl."
@@ -204,7 +236,7 @@ def test_concatenations_with_strings_macros_numbers_and_months_are_joined() -> N
     ],
 )
 def test_percent_and_ampersand_are_literal_on_import(value: str, expected: str) -> None:
-    (ref,) = parse_bibtex(f"@article{{k, title = {value}, abstract = {value}}}")
+    (ref,) = parse_bibtex(f"@article{{k, title = {value}, abstract = {value}}}").references
     assert (ref.title, ref.abstract) == (expected, expected)
 
 
@@ -212,7 +244,7 @@ def test_percent_and_ampersand_round_trip_escaped() -> None:
     ref = Reference(title="Responders: 50% & more", abstract="100% of A&B")
     text = render_bibtex([ref])
     assert "50\\% \\& more" in text and "100\\% of A\\&B" in text
-    (back,) = parse_bibtex(text)
+    (back,) = parse_bibtex(text).references
     assert (back.title, back.abstract) == (ref.title, ref.abstract)
 
 
@@ -287,7 +319,7 @@ def test_keys_are_ascii_and_unique() -> None:
 def test_hostile_values_cannot_break_out_of_their_field() -> None:
     ref = Reference(title="x} @misc{evil, title={y", abstract="} and {", url="http://a/{b} c")
     text = render_bibtex([ref])
-    (back,) = parse_bibtex(text)
+    (back,) = parse_bibtex(text).references
     assert back.title == ref.title and back.abstract == ref.abstract
     assert back.url == "http://a/%7Bb%7D%20c"
 
@@ -320,7 +352,7 @@ def test_lone_braces_are_written_balanced_and_read_back(render: Callable[..., st
         depths = bibtex_brace_depths(value)
         # the value's own braces close at its very end, and never earlier
         assert depths[-1] == 0 and 0 not in depths[:-1], line
-    (back,) = parse_bibtex(text)
+    (back,) = parse_bibtex(text).references
     ref = brace_ref()
     assert (back.title, back.abstract, back.container_title) == (
         ref.title,

@@ -65,11 +65,16 @@ def test_ids_are_unique_ascii_keys_and_unicode_is_kept() -> None:
     assert data[0]["author"] == [{"family": "Müller", "given": "Jörg"}]
 
 
-def test_malformed_csl_json_names_the_file_and_item(tmp_path: Path) -> None:
+def test_an_item_without_title_or_identifier_is_skipped_and_bad_json_refused(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "refs.json"
-    path.write_text('[{"id": "a", "title": "T"}, {"id": "b"}]', encoding="utf-8")
-    with pytest.raises(RefdbError, match=r"refs\.json: item 2 \(b\): has no title"):
-        read_references(path)
+    path.write_text('[{"id": "a", "title": "T"},\n {"id": "b"}]', encoding="utf-8")
+    result = read_references(path)
+    assert [r.title for r in result.references] == ["T"]
+    assert [(p.line, p.key, p.message) for p in result.problems] == [
+        (2, "b", "skipped: no title and no identifier")
+    ]
     with pytest.raises(RefdbError, match=r"x\.json: line 2: not valid JSON"):
         parse_csl_json('[\n{"id": }]', source="x.json")
 

@@ -86,22 +86,69 @@ def test_dry_run_reports_and_writes_nothing(cli: RunCli, db_url: str, tmp_path: 
     assert filed[-1]["key"] == "doe2019esketamine"  # keywords naming an indication file it
 
 
-def test_a_malformed_entry_is_one_line_and_nothing_is_written(
+BROKEN_YEAR = (
+    "@article{good2020, title = {Fine}, year = {2020}}\n\n"
+    "@article{bad2021,\n  title = {Broken},\n  year = {20x1}\n}\n"
+)
+
+
+def test_an_entry_with_a_problem_is_kept_with_one_warning_line(cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text(BROKEN_YEAR, encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"{path}:3: bad2021: year '20x1' is not a plain year; no year in it; kept the text",
+        "2 added, 0 updated, 0 unchanged, 0 skipped, 1 warned",
+    ]
+    shown = json.loads(cli("show", "bad2021", "--json").stdout)
+    assert (shown["year"], shown["date_text"]) == (None, "20x1")
+
+
+def test_strict_refuses_the_whole_file_in_one_line_and_writes_nothing(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
     cli("seed")
     broken = tmp_path / "refs.bib"
-    broken.write_text(
-        "@article{good2020, title = {Fine}, year = {2020}}\n\n"
-        "@article{bad2021,\n  title = {Broken},\n  year = {20x1}\n}\n",
-        encoding="utf-8",
-    )
+    broken.write_text(BROKEN_YEAR, encoding="utf-8")
     before = dump(db_url)
-    result = cli("import", str(broken))
+    result = cli("import", str(broken), "--strict")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
-    assert "refs.bib" in result.stderr and "line 5" in result.stderr and "bad2021" in result.stderr
+    assert f"{broken}:3: bad2021: year '20x1'" in result.stderr
+    assert "--strict" in result.stderr and "nothing written" in result.stderr
     assert dump(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("pmid.json", '[{"title": "T", "PMID": "see notes"}]', "is not a PMID; dropped it"),
+        ("doi.json", '[{"title": "T", "DOI": "n/a"}]', "is not a DOI (10.NNNN/... or 10/...)"),
+        (
+            "date.json",
+            '[{"title": "T", "issued": {"date-parts": [[2020, 13, 40]]}}]',
+            "month 13 is not a month; kept the year",
+        ),
+        ("type.json", '[{"title": "T", "type": "banana"}]', "not a CSL type; stored as"),
+    ],
+)
+def test_a_value_that_is_not_what_it_claims_is_dropped_or_refused_with_strict(
+    cli: RunCli, db_url: str, tmp_path: Path, name: str, content: str, expected: str
+) -> None:
+    cli("seed")
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    before = dump(db_url)
+    strict = cli("import", str(path), "--strict")
+    assert strict.exit_code == 1 and strict.stderr.count("\n") == 1
+    assert expected in strict.stderr
+    assert dump(db_url) == before
+    kept = cli("import", str(path))
+    assert kept.exit_code == 0, kept.stderr
+    assert f"{path}:1: item 1: " in kept.stderr and expected in kept.stderr
+    assert "1 added, 0 updated, 0 unchanged, 0 skipped, 1 warned" in kept.stderr
 
 
 @pytest.mark.parametrize(
@@ -110,10 +157,6 @@ def test_a_malformed_entry_is_one_line_and_nothing_is_written(
         ("missing.bib", None, "no such file"),
         ("notes.docx", "x", "unsupported file type"),
         ("bad.json", '[{"title": ', "not valid JSON"),
-        ("pmid.json", '[{"title": "T", "PMID": "see notes"}]', "is not a PMID"),
-        ("doi.json", '[{"title": "T", "DOI": "n/a"}]', "is not a DOI"),
-        ("date.json", '[{"title": "T", "issued": {"date-parts": [[2020, 13, 40]]}}]', "month 13"),
-        ("type.json", '[{"title": "T", "type": "banana"}]', "not a CSL type"),
         ("latin1.ris", b"TY  - JOUR\nTI  - Caf\xe9\nER  - \n", "UTF-8"),
     ],
 )
@@ -247,7 +290,7 @@ def test_an_imported_file_never_degrades_the_verified_seeds(cli: RunCli, tmp_pat
         ),
         encoding="utf-8",
     )
-    result = cli("import", str(poorer))
+    result = cli("import", str(poorer), "--verbose")
     assert result.exit_code == 0, result.stderr
     study = json.loads(cli("show", "newport2015ketamine", "--json").stdout)
     assert study["title"].startswith("Ketamine and Other NMDA Antagonists")  # the seed's

@@ -54,6 +54,7 @@ from refdb.records import (
     Author,
     IndicationSpec,
     Reference,
+    check_date,
     expand_page_range,
     initials_of,
     is_valid_doi,
@@ -608,7 +609,7 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
             if parsed is None:
                 parsed = parse_free_date("")
             if number is not None:
-                parsed.month = number
+                parsed.month, parsed.day = number
             elif season is not None:
                 parsed.season = season
             else:
@@ -621,6 +622,13 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
         fields.warn(f"date {_short(date)}: {_kept(parsed)}")
     if parsed.day is not None and parsed.month is None:
         parsed.day = None
+    try:
+        check_date(parsed.year, parsed.month, parsed.day)
+    except ValueError as exc:
+        fields.warn(f"{exc}; dropped it")
+        if parsed.year is not None and not -9999 <= parsed.year <= 2100:
+            parsed.year = None
+        parsed.month = parsed.day = None
     ref.year, ref.month, ref.day = parsed.year, parsed.month, parsed.day
     ref.season, ref.circa, ref.date_text = parsed.season, parsed.circa, parsed.text
 
@@ -631,16 +639,19 @@ def _kept(parsed: Any) -> str:
     return f"kept the year {parsed.year} and the text"
 
 
-def _month(value: str) -> int | None:
-    text = value.strip().rstrip(".").lower()
-    if text.isdigit():
-        return int(text) if 1 <= int(text) <= 12 else None
-    if (
-        len(text) >= 3
-        and text[:3] in MONTHS
-        and MONTH_NAMES[MONTHS.index(text[:3])].lower().startswith(text)
-    ):
-        return MONTHS.index(text[:3]) + 1
+def _month(value: str) -> tuple[int, int | None] | None:
+    """'jan', 'January', 'Jan.', '9', 'January 15' -> (month, day); None if not a month."""
+    match = re.fullmatch(r"([A-Za-z]+)\.?\s*(\d{1,2})?|(\d{1,2})", value.strip())
+    if not match:
+        return None
+    if match.group(3):
+        number = int(match.group(3))
+        return (number, None) if 1 <= number <= 12 else None
+    word = match.group(1).lower()
+    day = int(match.group(2)) if match.group(2) else None
+    for number, name in enumerate(MONTH_NAMES, start=1):
+        if len(word) >= 3 and name.lower().startswith(word):
+            return number, day
     return None
 
 
