@@ -23,6 +23,7 @@ from typing import Literal
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
+from refdb.dates import SEASONS, edtf_of, parse_edtf
 from refdb.records import Author, IndicationSpec, Reference, base_citation_key
 
 Dialect = Literal["bibtex", "biblatex"]
@@ -55,23 +56,40 @@ _ASCII_ENCODER = UnicodeToLatexEncoder(
 _WORD = re.compile(r"[^\W_]+")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_:.+/-]")
 
-_BIBTEX_TYPES = {
+_BIBLATEX_TYPES = {
     "article-journal": "article",
     "article": "article",
+    "article-magazine": "article",
+    "article-newspaper": "article",
     "book": "book",
     "chapter": "incollection",
     "paper-conference": "inproceedings",
-    "thesis": "phdthesis",
-    "report": "techreport",
-}
-_BIBLATEX_TYPES = {
-    **_BIBTEX_TYPES,
     "thesis": "thesis",
     "report": "report",
     "webpage": "online",
+    "pamphlet": "booklet",
+    "graphic": "artwork",
     "dataset": "dataset",
     "software": "software",
+    "patent": "patent",
+    "manuscript": "unpublished",
+    "periodical": "periodical",
+    "motion_picture": "movie",
+    "song": "music",
+    "personal_communication": "letter",
+    "legislation": "legislation",
+    "legal_case": "jurisdiction",
+    "standard": "standard",
+    "performance": "performance",
+    "entry-encyclopedia": "inreference",
 }
+"""CSL types and the BibLaTeX entry types that say them; any other type is written @misc."""
+
+_BIBTEX_TYPES = {**_BIBLATEX_TYPES, "thesis": "phdthesis", "report": "techreport"}
+"""BibTeX's classic names where it has one; BibLaTeX's (which pandoc and biber read, and
+classic styles print as @misc) for types BibTeX cannot say."""
+
+_SUBTYPES = {"article-magazine": "magazine", "article-newspaper": "newspaper"}
 
 
 def _plain_escape(text: str) -> str:
@@ -179,6 +197,8 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
         if not ref.authors_complete:
             names.append("others")
         add("author", " and ".join(names))
+    if ref.editors:
+        add("editor", " and ".join(_name(a, escape) for a in ref.editors))
     add("title", protect_title(ref.title, escape))
     container = escape(ref.container_title) if ref.container_title else None
     if ref.type in ("chapter", "paper-conference"):
@@ -188,19 +208,9 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
         # biber's datamodel knows `shortjournal` in both dialects; BibTeX styles ignore it.
         if ref.container_title_short:
             add("shortjournal", escape(ref.container_title_short))
-    if dialect == "biblatex":
-        if ref.year:
-            parts = [f"{ref.year:04d}"]
-            if ref.month:
-                parts.append(f"{ref.month:02d}")
-                if ref.day:
-                    parts.append(f"{ref.day:02d}")
-            add("date", "-".join(parts))
-    else:
-        if ref.year:
-            add("year", str(ref.year))
-        if ref.month and 1 <= ref.month <= 12:
-            fields.append(("month", MONTH_MACROS[ref.month - 1]))
+    fields.extend(_date_fields(ref, dialect))
+    if ref.type in _SUBTYPES:
+        add("entrysubtype", _SUBTYPES[ref.type])
     add("volume", escape(ref.volume) if ref.volume else None)
     add("number", escape(ref.issue) if ref.issue else None)
     if ref.pages:
@@ -215,10 +225,44 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
         # into a PubMed link, and classic BibTeX styles ignore. The PMCID has no such slot.
         add("eprint", _identifier(ref.pmid))
         add("eprinttype", "pubmed")
+    # BibTeX's `pmcid` (as Zotero and pandoc write and read it); biblatex has no slot of its
+    # own for a second database id, so its datamodel check warns about this field.
+    add("pmcid", _identifier(ref.pmcid) if ref.pmcid else None)
     add("url", _identifier(ref.url) if ref.url else None)
+    add("language", escape(ref.language) if ref.language else None)
     keywords = list(dict.fromkeys([*ref.indications, *ref.keywords]))
-    add("keywords", ", ".join(escape(k) for k in keywords))
+    # biblatex splits keywords at commas; one holding a comma or semicolon (MeSH's
+    # 'Colitis, Ulcerative/*therapy') is braced, which biblatex and refdb read as one keyword.
+    add("keywords", ", ".join(_keyword(k, escape) for k in keywords))
     add("abstract", escape(ref.abstract) if ref.abstract else None)
+    return fields
+
+
+def _keyword(keyword: str, escape: Callable[[str], str]) -> str:
+    text = escape(keyword)
+    return f"{{{text}}}" if re.search(r"[,;]", keyword) else text
+
+
+def _date_fields(ref: Reference, dialect: Dialect) -> list[tuple[str, str]]:
+    """BibLaTeX's `date` in EDTF (season as month 21-24, circa as `~`), BibTeX's `year`,
+    `month` macro and `day`. A date the source wrote in words ('in press', '1985a',
+    'June 1980') is written back as that text in `year`, which both dialects read back the
+    same way."""
+    text = ref.date_text
+    if dialect == "biblatex" and (text is None or parse_edtf(text) is not None):
+        date = text or edtf_of(ref.year, ref.month, ref.day, ref.season, ref.circa)
+        return [("date", f"{{{date}}}")] if date else []
+    fields: list[tuple[str, str]] = []
+    if text is not None:
+        fields.append(("year", f"{{{_plain_escape(text)}}}"))
+    elif ref.year is not None:
+        fields.append(("year", f"{{{edtf_of(ref.year, None, None, None, ref.circa)}}}"))
+    if text is None and ref.month and 1 <= ref.month <= 12:
+        fields.append(("month", MONTH_MACROS[ref.month - 1]))
+        if ref.day:
+            fields.append(("day", f"{{{ref.day}}}"))
+    elif text is None and ref.season:
+        fields.append(("month", f"{{{SEASONS[ref.season - 1].capitalize()}}}"))
     return fields
 
 

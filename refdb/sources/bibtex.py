@@ -599,7 +599,8 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
             parsed = parse_free_date(latex_to_unicode(date))
     else:
         year = fields.text("year")
-        parsed = parse_free_date(latex_to_unicode(year)) if year else None
+        # Not decoded as LaTeX: EDTF's `~` (circa) is a tie to LaTeX.
+        parsed = parse_free_date(re.sub(r"[{}]", "", _identifier(year))) if year else None
         if parsed is not None and not parsed.is_plain:
             fields.warn(f"year {_short(year)} is not a plain year; {_kept(parsed)}")
         month = fields.decoded("month")
@@ -610,6 +611,9 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
                 parsed = parse_free_date("")
             if number is not None:
                 parsed.month, parsed.day = number
+                day = (fields.text("day") or "").strip()
+                if day.isdigit() and parsed.day is None:
+                    parsed.day = int(day)
             elif season is not None:
                 parsed.season = season
             else:
