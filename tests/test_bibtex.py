@@ -283,7 +283,9 @@ def test_bibtex_export_dialect() -> None:
     assert "pages = {89--96}" in body
     # The PMID as eprint, not `pmid`: biber's datamodel validation warns on `pmid`.
     assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
-    assert "pmid" not in body and "pmcid" not in body
+    assert "pmid" not in body
+    # The PMCID has no slot of its own: `pmcid`, as Zotero and pandoc write and read it.
+    assert "pmcid = {PMC99}" in body
     assert "keywords = {CRPS}" in body and "café" in body
 
 
@@ -300,7 +302,7 @@ def test_biblatex_export_dialect() -> None:
     assert "shortjournal = {Pain Ther}" in body
     assert "date = {2015-03}" in body and "month" not in body and "year" not in body
     assert "eprint = {123}" in body and "eprinttype = {pubmed}" in body
-    assert "pmid" not in body and "pmcid" not in body
+    assert "pmid" not in body and "pmcid = {PMC99}" in body
 
 
 def test_incomplete_author_lists_end_with_and_others() -> None:
@@ -391,7 +393,11 @@ def test_biber_validates_the_exports_against_its_datamodel(
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "WARN" not in output and "ERROR" not in output, output
+    # The one field outside biber's datamodel is the PMCID, which it ignores (see the README).
+    pmcid = "Field 'pmcid' invalid in data model - ignoring"
+    warnings = [ln for ln in output.splitlines() if ln.startswith(("WARN", "ERROR"))]
+    assert [ln for ln in warnings if pmcid not in ln] == [], output
+    assert len(warnings) == 1
 
 
 @needs("pandoc")

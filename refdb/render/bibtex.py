@@ -68,22 +68,15 @@ _BIBLATEX_TYPES = {
     "report": "report",
     "webpage": "online",
     "pamphlet": "booklet",
-    "graphic": "artwork",
     "dataset": "dataset",
     "software": "software",
     "patent": "patent",
     "manuscript": "unpublished",
     "periodical": "periodical",
-    "motion_picture": "movie",
-    "song": "music",
-    "personal_communication": "letter",
-    "legislation": "legislation",
-    "legal_case": "jurisdiction",
-    "standard": "standard",
-    "performance": "performance",
     "entry-encyclopedia": "inreference",
 }
-"""CSL types and the BibLaTeX entry types that say them; any other type is written @misc."""
+"""CSL types and the BibLaTeX entry types biber's datamodel knows for them. Any other type
+is written @misc with the CSL type as its `entrysubtype` (refdb reads it back from there)."""
 
 _BIBTEX_TYPES = {**_BIBLATEX_TYPES, "thesis": "phdthesis", "report": "techreport"}
 """BibTeX's classic names where it has one; BibLaTeX's (which pandoc and biber read, and
@@ -211,6 +204,8 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
     fields.extend(_date_fields(ref, dialect))
     if ref.type in _SUBTYPES:
         add("entrysubtype", _SUBTYPES[ref.type])
+    elif ref.type not in _BIBLATEX_TYPES and ref.type != "document":
+        add("entrysubtype", ref.type)
     add("volume", escape(ref.volume) if ref.volume else None)
     add("number", escape(ref.issue) if ref.issue else None)
     if ref.pages:

@@ -51,6 +51,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from refdb.dates import parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
 from refdb.records import (
+    CSL_TYPES,
     Author,
     IndicationSpec,
     Reference,
@@ -584,9 +585,11 @@ class _Fields:
 
 def _type(entry: Entry, fields: _Fields) -> str:
     kind = entry.entry_type.lower()
+    subtype = (fields.text("entrysubtype") or "").strip().lower()
     if kind == "article":
-        subtype = (fields.text("entrysubtype") or "").strip().lower()
         return ARTICLE_SUBTYPES.get(subtype, "article-journal")
+    if kind == "misc" and subtype in CSL_TYPES:
+        return subtype  # refdb's own export of a type BibLaTeX has no entry type for
     return ENTRY_TYPES.get(kind, "document")
 
 
