@@ -10,7 +10,7 @@ from typing import Any
 from refdb.config import default_database_url
 from refdb.errors import RefdbError
 from refdb.records import IndicationSpec, Reference
-from refdb.sources.files import read_references
+from refdb.sources.files import kind_of_text_file, read_references
 from refdb.sources.problems import EntryProblem
 from refdb.sources.seeds import SEED_SOURCE, load_seeds
 from refdb.store.library import Library, SaveSummary
@@ -41,7 +41,7 @@ def page(
 
 
 EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "markdown", "html")
-FILE_SOURCES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}
+FILE_SOURCES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json", ".txt": "ris"}
 UNFILED_HEADING = "Other studies"
 
 
@@ -87,6 +87,14 @@ class ImportReport:
             "skipped": [entry(p) for p in self.problems if p.skipped],
             "warnings": [entry(p) for p in self.problems if not p.skipped],
         }
+
+
+def is_titles_file(path: Path) -> bool:
+    """True for a `.txt` of titles (resolved on PubMed), False for RIS saved as `.txt`;
+    RefdbError for a file that cannot be imported (Web of Science text, a missing file)."""
+    if not path.is_file():
+        raise RefdbError(f"{path}: no such file")
+    return kind_of_text_file(path) == "titles"
 
 
 def import_file(

@@ -123,7 +123,7 @@ def test_crossref_and_xdata_children_inherit_from_their_parents() -> None:
     assert by_key["b"].publisher == "Elsevier"
     assert "pub" not in by_key
     assert [(p.key, p.message) for p in result.problems] == [
-        ("pub", "skipped: a @xdata container (its fields, by the entries naming it are imported)")
+        ("pub", "skipped: a @xdata container (the entries that name it inherit its fields)")
     ]
 
 

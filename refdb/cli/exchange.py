@@ -51,7 +51,7 @@ def import_command(
     An entry with a problem is kept with what can be kept (one warning line each); one that
     cannot be a reference is skipped (one line each). A file that cannot be read is refused.
     """
-    if path.suffix.lower() == ".txt":
+    if path.suffix.lower() == ".txt" and api.is_titles_file(path):
         from refdb.cli.pubmed import import_titles_command_body
 
         import_titles_command_body(ctx, path, indications, dry_run)

@@ -1,12 +1,14 @@
-"""References to RIS text, through rispy's writer."""
+"""References to RIS text, one `TAG  - value` line each, as `refdb.sources.ris` reads it back.
+
+Every value is written on one line, its whitespace (line breaks included) collapsed to single
+spaces: a line break inside a value could otherwise start a tag of its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
-import rispy
-
+from refdb.dates import SEASONS
 from refdb.records import Author, Reference
 from refdb.render.bibtex import export_keys
 
@@ -23,72 +25,117 @@ RIS_TYPES = {
     "post-weblog": "BLOG",
     "dataset": "DATA",
     "software": "COMP",
+    "graphic": "ART",
+    "figure": "FIGURE",
+    "speech": "SLIDE",
+    "pamphlet": "PAMP",
+    "map": "MAP",
+    "patent": "PAT",
+    "hearing": "HEAR",
+    "bill": "BILL",
+    "legal_case": "CASE",
+    "legislation": "STAT",
+    "regulation": "LEGAL",
+    "song": "SOUND",
+    "motion_picture": "MPCT",
+    "personal_communication": "PCOMM",
+    "manuscript": "MANSCPT",
+    "standard": "STAND",
+    "entry-encyclopedia": "ENCYC",
+    "entry-dictionary": "DICT",
+    "periodical": "SER",
+    "classic": "CLSWK",
+    "document": "GEN",
 }
+"""CSL types and the RIS type each is written as (read back as the same CSL type); a type
+RIS cannot say ('article', 'interview', 'review', ...) is written as GEN."""
 
 
-class _Writer(rispy.RisWriter):  # type: ignore[misc]
-    """rispy's RIS writer without its numbered header line before each record."""
-
-    def set_header(self, count: int) -> str:
-        return ""
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
 
 
 def _name(author: Author) -> str:
-    # One line per tag: a line break inside a name would start a tag of its own.
+    """'Family, Given[, Suffix]' as the reader splits it; a collective name as it is."""
     if author.literal:
-        return " ".join(author.literal.split())
-    parts = [author.family or "", author.given or author.initials or ""]
-    if author.suffix:
-        parts.append(author.suffix)
-    return ", ".join(" ".join(p.split()) for p in parts if p)
+        return _one_line(author.literal)
+    family = _one_line(author.family or "")
+    given = _one_line(author.given or author.initials or "")
+    suffix = _one_line(author.suffix or "")
+    if not family:
+        return given
+    if suffix:
+        return f"{family}, {given}, {suffix}"
+    if given or " " in family:
+        # 'van der Berg,': without the comma three words would read as a collective name.
+        return f"{family}, {given}".rstrip()
+    return family
 
 
-def _record(ref: Reference, key: str) -> dict[str, Any]:
-    record: dict[str, Any] = {"type_of_reference": RIS_TYPES.get(ref.type, "GEN"), "id": key}
-    if ref.authors:
-        record["authors"] = [_name(a) for a in ref.authors]
-    record["title"] = " ".join(ref.title.split())
-    optional = {
-        "secondary_title": ref.container_title,
-        "alternate_title1": ref.container_title_short,
-        "year": str(ref.year) if ref.year else None,
-        "volume": ref.volume,
-        "number": ref.issue,
-        "doi": ref.doi,
-        "accession_number": ref.pmid,
-        "publisher": ref.publisher,
-        "issn": ref.issn,
-        "abstract": " ".join(ref.abstract.split()) if ref.abstract else None,
-    }
-    record.update({k: v for k, v in optional.items() if v})
-    if ref.year:
-        month = f"{ref.month:02d}" if ref.month else ""
-        day = f"{ref.day:02d}" if ref.month and ref.day else ""
-        record["date"] = f"{ref.year}/{month}/{day}/"
+def _date(ref: Reference) -> str | None:
+    """`YYYY/MM/DD/other`, the fourth part the date's text, else its season and 'circa'."""
+    other = ref.date_text or " ".join(
+        word
+        for word in (
+            "circa" if ref.circa else "",
+            SEASONS[ref.season - 1].capitalize() if ref.season in (1, 2, 3, 4) else "",
+        )
+        if word
+    )
+    if ref.year is None and not other:
+        return None
+    month = f"{ref.month:02d}" if ref.month else ""
+    day = f"{ref.day:02d}" if ref.month and ref.day else ""
+    year = "" if ref.year is None else str(ref.year)
+    return f"{year}/{month}/{day}/{other}"
+
+
+def _lines(ref: Reference, key: str) -> Iterator[tuple[str, object]]:
+    yield "TY", RIS_TYPES.get(ref.type, "GEN")
+    yield "ID", key
+    yield "TI", ref.title
+    for author in ref.authors:
+        yield "AU", _name(author)
+    for editor in ref.editors:
+        yield "ED", _name(editor)
+    yield "T2", ref.container_title
+    yield "J2", ref.container_title_short
+    yield "PY", ref.year
+    yield "DA", _date(ref)
+    yield "VL", ref.volume
+    yield "IS", ref.issue
     if ref.pages:
         first, _, last = ref.pages.partition("-")
-        record["start_page"] = first
-        if last:
-            record["end_page"] = last
-    if ref.url:
-        record["urls"] = [ref.url]
-    keywords = list(dict.fromkeys([*ref.indications, *ref.keywords]))
-    if keywords:
-        record["keywords"] = keywords
-    notes = []
+        yield "SP", first
+        yield "EP", last
+    yield "PB", ref.publisher
+    yield "SN", ref.issn
+    yield "LA", ref.language
+    yield "DO", ref.doi
+    yield "AN", ref.pmid
+    yield "UR", ref.url
+    for keyword in dict.fromkeys([*ref.indications, *ref.keywords]):
+        yield "KW", keyword
+    yield "AB", ref.abstract
     if ref.pmid:
-        notes.append(f"PMID: {ref.pmid}")
+        yield "N1", f"PMID: {ref.pmid}"
     if ref.pmcid:
-        notes.append(f"PMCID: {ref.pmcid}")
+        yield "N1", f"PMCID: {ref.pmcid}"
     if ref.indications:
         # Keywords mix indications with other keywords; this note tells refdb which are which.
-        notes.append(f"refdb indications: {'; '.join(ref.indications)}")
-    if notes:
-        record["notes"] = notes
-    return record
+        yield "N1", f"refdb indications: {'; '.join(ref.indications)}"
+
+
+def _record(ref: Reference, key: str) -> str:
+    lines = [
+        f"{tag}  - {text}"
+        for tag, value in _lines(ref, key)
+        if value is not None and (text := _one_line(value))
+    ]
+    return "\n".join([*lines, "ER  - "]) + "\n"
 
 
 def render_ris(refs: Sequence[Reference]) -> str:
     """RIS text for `refs`, in the order given (TY first, ER last in each record)."""
-    records = [_record(ref, key) for ref, key in zip(refs, export_keys(refs), strict=True)]
-    return str(rispy.dumps(records, implementation=_Writer))
+    keys = export_keys(refs)
+    return "\n".join(_record(ref, key) for ref, key in zip(refs, keys, strict=True))

@@ -436,12 +436,11 @@ def _block_key(block: Block) -> str:
     return match.group(2) if match else "?"
 
 
-def _unbalanced(raw: str) -> bool:
-    """True when a block's braces never close: BibTeX reads on into the entries after it."""
-    depth = 0
-    for char in re.sub(r"\\[{}]", "", raw):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-    return depth > 0
+def _swallows(block: Block) -> bool:
+    """True when a block failed because a value never closed: the parser reached the end of
+    the file, or the next entry, still inside it (BibTeX would read on into every entry)."""
+    detail = _failure_detail(block)
+    return "end of file" in detail or "Unexpected block start" in detail
 
 
 def _failure_detail(block: Block) -> str:
@@ -749,10 +748,10 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
             block = block.ignore_error_block
         elif isinstance(block, ParsingFailedBlock):
             line, key = _line(block), _block_key(block)
-            if _unbalanced(block.raw or ""):
+            if _swallows(block):
                 raise RefdbError(
                     f"{source}: line {line}: entry '{key}': {_failure_detail(block)} "
-                    "(a brace that never closes?)"
+                    "(a brace or quote that never closes?)"
                 )
             result.skip(line, key, f"cannot be parsed ({_failure_detail(block)})")
             continue
@@ -783,8 +782,12 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
         label = fresh.get(line, entry.key)
         kind = entry.entry_type.lower()
         if kind in CONTAINERS:
-            what = "its members" if kind == "set" else "its fields, by the entries naming it"
-            result.skip(line, label, f"a @{kind} container ({what} are imported)")
+            what = (
+                "its members are imported"
+                if kind == "set"
+                else "the entries that name it inherit its fields"
+            )
+            result.skip(line, label, f"a @{kind} container ({what})")
             continue
         fields = _Fields(entry, notes[line])
         ref = _entry_to_reference(entry, fields)
@@ -796,7 +799,9 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
         result.keep(ref, line, label, notes[line])
     for string in library.strings:
         for message in notes.get(_line(string), []):
-            result.problems.append(EntryProblem(_line(string), f"@string {string.key}", message))
+            result.problems.append(
+                EntryProblem(_line(string), f"@string {string.key}", " ".join(message.split()))
+            )
     if not split.entries and not split.failed_blocks and text.strip():
         raise RefdbError(f"{source}: no BibTeX entries found")
     return result

@@ -37,12 +37,21 @@ class ReadResult:
         index = len(self.references)
         self.references.append(ref)
         for message in warnings:
-            self.problems.append(EntryProblem(line, key, message, index=index))
+            self.problems.append(
+                EntryProblem(line, _one_line(key), _one_line(message), index=index)
+            )
 
     def skip(self, line: int, key: str, reason: str) -> None:
         """Record an entry that cannot be a reference."""
-        self.problems.append(EntryProblem(line, key, f"skipped: {reason}", skipped=True))
+        self.problems.append(
+            EntryProblem(line, _one_line(key), f"skipped: {_one_line(reason)}", skipped=True)
+        )
 
     def sorted_problems(self) -> list[EntryProblem]:
         """The problems in the order of the file."""
         return sorted(self.problems, key=lambda p: p.line)
+
+
+def _one_line(text: str) -> str:
+    """A report line stays one line, whatever the file put in a key or a value."""
+    return " ".join(text.split())

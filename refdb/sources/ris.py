@@ -1,24 +1,43 @@
-"""RIS files (`.ris`) to References, through rispy.
+"""RIS files (`.ris`) to References.
 
-rispy skips what it cannot read without a word, so the file's shape is checked here first,
-line by line (each record opens with `TY  - ` and closes with `ER  - `); rispy then maps
-each record's tags.
+An RIS record is one tag a line (`AU  - Smith, John`), from `TY  - ` to `ER  - `; a line
+without a tag continues the value above it (long values wrap), and is joined to it with a
+space. Lines outside records are ignored (numbered headers, Ovid's links), but a file whose
+first line is not `TY  - ` is not RIS and is refused, as is a record that never ends.
+
+The unit of failure is a record: a value that is not what its tag says (a PMID that is no
+PMID, a year that is no date) is dropped or kept as text, with a warning; a record with no
+title and no identifier is skipped. Each exporter bends RIS its own way; the dialects read
+here, and where each shape comes from:
+
+- Ovid (PsycINFO, Medline): `1.` before each record, `Y1  - 2019//`, the NLM journal
+  abbreviation as `NL  - ` *after* `ER`, then a line `Link to the Ovid Full Text or citation:`.
+- Embase (Elsevier): authors as `A1  - Adler D.G.`, the journal in `JF` with its abbreviation
+  in `JO`, the abstract in `N2`, and the Medline PMID in `C5` (`DB  - Embase`).
+- PubMed-style names (`Smith JA`) as other tools copy them from MEDLINE.
+- Scopus: the PMID in `C2`, `DA  - 2019/10//undefined`, the language in `LA`.
+- EndNote: the PMCID in `C2` (`PMC123`), `PY` as a year and `DA` as `Oct 15`, PubMed's
+  Epub Date in `ET`, and values over several lines: a title or abstract wrapped, or a field
+  of several keywords (notes, links) one a line under a single `KW`.
+- Zotero and refdb's own export: `N1  - PMID: ...`, `AN` (a PMID when all digits), `DA`
+  with a fourth part (`2019/10/15/Fall`, `///in press`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import rispy
-
+from refdb.dates import ParsedDate, month_number, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
 from refdb.records import (
     Author,
     Reference,
+    check_date,
     expand_page_range,
     initials_of,
+    is_valid_doi,
     normalise_doi,
     normalise_pmcid,
 )
@@ -29,6 +48,8 @@ RIS_TYPES = {
     "JOUR": "article-journal",
     "EJOUR": "article-journal",
     "JFULL": "article-journal",
+    "ABST": "article-journal",
+    "INPR": "article-journal",
     "MGZN": "article-magazine",
     "NEWS": "article-newspaper",
     "BOOK": "book",
@@ -40,176 +61,439 @@ RIS_TYPES = {
     "CPAPER": "paper-conference",
     "THES": "thesis",
     "RPRT": "report",
+    "GOVDOC": "report",
     "ELEC": "webpage",
     "WEB": "webpage",
     "BLOG": "post-weblog",
     "DATA": "dataset",
+    "DBASE": "dataset",
+    "AGGR": "dataset",
     "COMP": "software",
+    "ART": "graphic",
+    "CHART": "graphic",
+    "FIGURE": "figure",
+    "SLIDE": "speech",
+    "PAMP": "pamphlet",
+    "MAP": "map",
+    "PAT": "patent",
+    "HEAR": "hearing",
+    "BILL": "bill",
+    "UNBILL": "bill",
+    "CASE": "legal_case",
+    "STAT": "legislation",
+    "LEGAL": "regulation",
+    "SOUND": "song",
+    "MUSIC": "song",
+    "MPCT": "motion_picture",
+    "VIDEO": "motion_picture",
+    "ADVS": "motion_picture",
+    "MULTI": "motion_picture",
+    "PCOMM": "personal_communication",
+    "ICOMM": "personal_communication",
+    "MANSCPT": "manuscript",
+    "UNPB": "manuscript",
+    "STAND": "standard",
+    "ENCYC": "entry-encyclopedia",
+    "DICT": "entry-dictionary",
+    "SER": "periodical",
+    "CLSWK": "classic",
+    "ANCIENT": "classic",
+    "GEN": "document",
+    "CTLG": "document",
+    "EQUA": "document",
+    "GRANT": "document",
 }
-"""RIS reference types and their CSL types; any other type becomes 'document'."""
+"""RIS reference types (the RIS specification's, rispy's and EndNote's) and their CSL types;
+any other type becomes 'document', with a warning."""
+
+EDITED_TYPES = frozenset(
+    ["book", "chapter", "paper-conference", "entry-encyclopedia", "entry-dictionary"]
+)
+"""CSL types whose RIS `A2` (secondary author) is their editor. In a journal article `A2`
+means nothing fixed (Ovid fills it with the cited authors' names), so it is ignored there."""
+
+_LIST_TAGS = frozenset(["AU", "A1", "A2", "A3", "A4", "ED", "KW", "N1", "UR"])
+"""Tags whose untagged continuation lines are further values (EndNote writes a field of
+several keywords, notes or links one a line under one tag); other tags' continuation lines
+are one value wrapped (titles, abstracts) and are joined with a space."""
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-_HEADER_LINE = re.compile(r"^\d+\.?$")  # rispy's writer numbers its records
-_DATE = re.compile(r"(\d{4})(?:[/-](\d{1,2})?(?:[/-](\d{1,2})?)?)?")
-_PMID = re.compile(r"\d{1,9}")
+_HEADER_LINE = re.compile(r"^\d+\.?$")  # rispy's and Ovid's record numbers
+_WOS_LINE = re.compile(r"^(?:FN|PT) \S")  # Web of Science: `FN Clarivate ...`, `PT J`
+_RIS_DATE = re.compile(
+    r"^(?P<year>-?\d{1,4})?(?:/(?P<month>\d{0,2})(?:/(?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
+)
+_MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?(?:\s+(\d{1,2}))?$")  # EndNote's DA: 'Oct 15', 'July'
+_CIRCA_WORDS = frozenset(["circa", "ca", "ca.", "c.", "approx", "approx."])
+_ISSN = re.compile(r"\d{4}-?\d{3}[\dXx]")
+_EPUB_DATE = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
+_PMID = re.compile(r"[1-9]\d{0,8}")
+_PMCID = re.compile(r"PMC\d{1,9}(?:\.\d+)?")
 _LABELLED = re.compile(r"\b(PMID|PMCID)\s*:\s*(\S+)", re.IGNORECASE)
 _INDICATIONS_NOTE = re.compile(r"^refdb indications:\s*(.*)$", re.IGNORECASE)
-_INITIALS = re.compile(r"^(.+?)\s+([A-Z]{1,3})$")
+_URL_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
+_DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.-?)+$")
+_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
 
 
-class _RecordError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
+@dataclass
+class _Record:
+    """One record's tags and values in file order, each value on one line."""
+
+    start: int
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+    def first(self, *tags: str) -> str | None:
+        """The first non-empty value of the first of `tags` that has one."""
+        for tag in tags:
+            for name, value in self.fields:
+                if name == tag and value:
+                    return value
+        return None
+
+    def all(self, *tags: str) -> list[str]:
+        """Every non-empty value of any of `tags`, in file order."""
+        return [value for name, value in self.fields if name in tags and value]
 
 
-def _split_records(text: str, source: str) -> list[tuple[int, list[str]]]:
-    """The records as (first line number, lines); a malformed shape raises RefdbError."""
-    records: list[tuple[int, list[str]]] = []
-    current: list[str] | None = None
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+def _first_line(text: str) -> tuple[int, str] | None:
+    """The first line that is not blank and not a record number, with its line number."""
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        line = raw.strip()
+        if line and not _HEADER_LINE.match(line):
+            return number, line
+    return None
+
+
+def sniff_format(text: str) -> str | None:
+    """'ris' when the text's first line is `TY  - `, 'wos' for Web of Science field-tagged
+    text (`FN ...` or `PT J`), None for anything else (a list of titles, say)."""
+    first = _first_line(text)
+    if first is None:
+        return None
+    match = _TAG_LINE.match(first[1])
+    if match and match.group(1) == "TY":
+        return "ris"
+    return "wos" if _WOS_LINE.match(first[1]) else None
+
+
+def _split_records(text: str, source: str, result: ReadResult) -> list[_Record]:
+    """The records; a file that is not RIS, or a record with no ER, raises RefdbError."""
+    first = _first_line(text)
+    if first is None:
+        return []
+    kind = sniff_format(text)
+    if kind == "wos":
+        raise RefdbError(
+            f"{source}: line {first[0]}: Web of Science field-tagged text, not RIS "
+            "(export as RIS or BibTeX from Web of Science)"
+        )
+    if kind != "ris":
+        raise RefdbError(
+            f"{source}: line {first[0]}: not an RIS file (expected 'TY  - ' to start "
+            f"the first record, found {_short(first[1])})"
+        )
+    records: list[_Record] = []
+    current: _Record | None = None
+    stray: int | None = None  # the first tag line since the last ER, outside any record
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.rstrip()
         if not line.strip():
             continue
         match = _TAG_LINE.match(line)
-        if match is None:
-            if current is not None:
-                current.append(line)  # a continuation of the previous tag's value
-                continue
-            if _HEADER_LINE.match(line.strip()):
-                continue
-            raise RefdbError(f"{source}: line {number}: not an RIS line (expected 'TY  - ')")
-        tag = match.group(1)
-        if tag == "TY":
-            if current is not None:
-                raise RefdbError(
-                    f"{source}: line {number}: a new record starts before the record "
-                    f"of line {start} ends (no ER)"
-                )
-            current, start = [line], number
-        elif current is None:
-            raise RefdbError(f"{source}: line {number}: {tag} outside a record (no TY before it)")
+        tag = match.group(1) if match else ""
+        value = " ".join((match.group(2) or "").split()) if match else ""
+        if current is None:
+            if tag == "TY":
+                current, stray = _Record(number, [("TY", value)]), None
+            elif tag == "NL" and records and stray is None:
+                records[-1].fields.append((tag, value))  # Ovid writes it after the ER
+            elif tag == "ER" and stray is not None:
+                result.skip(stray, f"lines {stray}-{number}", "tags outside a record (no TY)")
+                stray = None
+            elif tag:
+                stray = stray or number
+            continue  # a line that is no tag, outside a record: a header or a link
+        if not match:
+            last_tag, last_value = current.fields[-1]
+            more = " ".join(line.split())
+            if last_tag in _LIST_TAGS:
+                current.fields.append((last_tag, more))  # EndNote: one keyword a line
+            else:
+                current.fields[-1] = (last_tag, f"{last_value} {more}".strip())
+        elif tag == "TY":
+            raise RefdbError(
+                f"{source}: line {number}: a new record starts before the record "
+                f"of line {current.start} ends (no ER)"
+            )
         elif tag == "ER":
-            current.append("ER  - ")
-            records.append((start, current))
+            records.append(current)
             current = None
         else:
-            current.append(line)
+            current.fields.append((tag, value))
     if current is not None:
-        raise RefdbError(f"{source}: line {start}: record never ends (no ER)")
-    if not records and text.strip():
-        raise RefdbError(f"{source}: no RIS records found")
+        raise RefdbError(f"{source}: line {current.start}: record never ends (no ER)")
     return records
 
 
-def _first(record: dict[str, Any], *names: str) -> str | None:
-    for name in names:
-        value = record.get(name)
-        if isinstance(value, list):
-            value = next((v for v in value if str(v).strip()), None)
-        if value is not None and str(value).strip():
-            return str(value).strip()
-    return None
+def _short(value: str) -> str:
+    text = " ".join(value.split())
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _author(name: str) -> Author:
-    parts = [p.strip() for p in name.split(",")]
-    if len(parts) == 1:
-        match = _INITIALS.match(parts[0])
-        if match:  # PubMed's 'Smith JA'
-            return Author(family=match.group(1), initials=match.group(2))
-        return Author(literal=parts[0])
-    family, given = parts[0], parts[1] or None
-    suffix = ", ".join(p for p in parts[2:] if p) or None
+def _is_bare_initials(word: str) -> bool:
+    """'JA' (PubMed): one to three capitals, no periods."""
+    return 1 <= len(word) <= 3 and word.isalpha() and word.isupper()
+
+
+def _is_initials(word: str) -> bool:
+    """'JA', 'R.', 'D.G.', 'J.-C.'."""
+    if _is_bare_initials(word):
+        return True
+    return bool(_DOTTED_INITIALS.match(word)) and word.replace(".", "").replace("-", "").isupper()
+
+
+def _person(family: str, given: str | None, suffix: str | None) -> Author:
+    if given and _is_bare_initials(given.replace(" ", "")):
+        return Author(family=family or None, initials=given.replace(" ", ""), suffix=suffix)
     return Author(
-        family=family, given=given, suffix=suffix, initials=initials_of(given) if given else None
+        family=family or None,
+        given=given,
+        suffix=suffix,
+        initials=initials_of(given) if given else None,
     )
 
 
-def _record_to_reference(record: dict[str, Any], line_of: dict[str, int], start: int) -> Reference:
-    title = _first(record, "title", "primary_title")
-    if not title:
-        raise _RecordError(start, "has no title (TI or T1)")
-    kind = (_first(record, "type_of_reference") or "").upper()
-    ref = Reference(title=title, type=RIS_TYPES.get(kind, "document"))
-    ref.key = _first(record, "id")
-    names = [*(record.get("authors") or []), *(record.get("first_authors") or [])]
-    ref.authors = [_author(n) for n in names if str(n).strip()]
+def _author(name: str) -> Author:
+    """An RIS name: 'Family, Given[, Suffix]'; without a comma, 'Liu R.' and 'Adler D.G.'
+    (Embase), 'Smith JA' (PubMed), a single word (a family name), or a collective name."""
+    if "," in name:
+        family, _, rest = name.partition(",")
+        parts = [p.strip() for p in rest.split(",")]
+        suffix = ", ".join(p for p in parts[1:] if p) or None
+        return _person(family.strip(), parts[0] or None, suffix)
+    words = name.split()
+    suffix = None
+    if len(words) >= 3 and words[-1].lower() in _SUFFIXES and _is_initials(words[-2]):
+        suffix = words.pop()
+    initials: list[str] = []
+    while len(words) > 1 and _is_initials(words[-1]):
+        initials.insert(0, words.pop())
+    if initials:
+        return _person(" ".join(words), " ".join(initials), suffix)
+    if len(words) == 1:
+        return Author(family=words[0])
+    return Author(literal=name)
 
-    ref.container_title = _first(record, "secondary_title", "alternate_title3", "journal_name")
-    ref.container_title_short = _first(record, "alternate_title1", "alternate_title2")
-    journal_name = _first(record, "journal_name")
-    if journal_name and not ref.container_title_short and journal_name != ref.container_title:
-        ref.container_title_short = journal_name
 
-    for tag, name in (("DA", "date"), ("Y1", "publication_year"), ("PY", "year")):
-        value = _first(record, name)
-        if not value:
+def _kept(parsed: ParsedDate) -> str:
+    if parsed.year is None:
+        return "no year in it; kept the text"
+    return f"kept the year {parsed.year} and the text"
+
+
+def _other(parsed: ParsedDate, other: str) -> None:
+    """The fourth part of an RIS date: a season, 'circa', 'undefined' (Scopus), or text."""
+    text = " ".join(other.split())
+    if not text or text.lower() == "undefined":
+        return
+    words = text.lower().split()
+    seasons = [s for s in (season_number(w) for w in words) if s is not None]
+    if len(seasons) <= 1 and all(w in _CIRCA_WORDS or season_number(w) for w in words):
+        parsed.circa = parsed.circa or any(w in _CIRCA_WORDS for w in words)
+        parsed.season = seasons[0] if seasons else parsed.season
+        return
+    parsed.text = text
+    free = parse_free_date(text)
+    parsed.circa = parsed.circa or free.circa
+    if parsed.year is None:
+        parsed.year = free.year
+    if free.year in (None, parsed.year):
+        if parsed.month is None and free.month is not None:
+            parsed.month, parsed.day = free.month, free.day
+        parsed.season = parsed.season or free.season
+
+
+def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
+    """One of a record's dates: `YYYY/MM/DD/other` (DA, Y1, old PY), a year (PY), ISO 8601,
+    EndNote's `Oct 15`; anything else is kept as text with a warning."""
+    match = _RIS_DATE.match(value)
+    if match is None:
+        iso = parse_edtf(value)
+        if iso is not None and iso.is_plain:
+            return iso
+        words = _MONTH_DAY.match(value)
+        named = month_number(words.group(1)) if words else None
+        if words and named:
+            parsed = ParsedDate(month=named, day=int(words.group(2)) if words.group(2) else None)
+            try:
+                check_date(None, parsed.month, parsed.day)
+            except ValueError as exc:
+                warnings.append(f"{tag} {_short(value)}: {exc}; dropped it")
+                parsed.day = None
+            return parsed
+        if words and season_number(words.group(1)) and not words.group(2):
+            return ParsedDate(season=season_number(words.group(1)))
+        parsed = parse_free_date(value)
+        warnings.append(f"{tag} {_short(value)} is not a date; {_kept(parsed)}")
+        return parsed
+    year, month, day, other = match.group("year", "month", "day", "other")
+    parsed = ParsedDate(year=int(year) if year else None)
+    try:
+        check_date(parsed.year, None, None)
+    except ValueError as exc:
+        warnings.append(f"{tag} {_short(value)}: {exc}; kept the text")
+        parsed.year, parsed.text = None, value
+    parts: list[tuple[str, int | None]] = [
+        ("month", int(month) if month else None),
+        ("day", int(day) if day else None),
+    ]
+    for name, number in parts:
+        if number is None:
             continue
-        match = _DATE.match(value)
-        if not match:
-            raise _RecordError(line_of.get(tag, start), f"{tag} '{value}' is not a date")
-        year, month, day = (int(g) if g else None for g in match.groups())
-        ref.year = ref.year or year
-        if tag == "DA" or not ref.month:
-            ref.month, ref.day = ref.month or month, ref.day or day
-    if ref.month is not None and not 1 <= ref.month <= 12:
-        raise _RecordError(line_of.get("DA", start), f"month '{ref.month}' is not a month")
+        setattr(parsed, name, number)
+        try:
+            check_date(parsed.year, parsed.month, parsed.day)
+        except ValueError as exc:
+            warnings.append(f"{tag} {_short(value)}: {exc}; dropped it")
+            setattr(parsed, name, None)
+            break
+    if other:
+        _other(parsed, other)
+    return parsed
 
-    ref.volume = _first(record, "volume")
-    ref.issue = _first(record, "number")
-    first_page, last_page = _first(record, "start_page"), _first(record, "end_page")
+
+def _set_date(ref: Reference, record: _Record, warnings: list[str]) -> None:
+    """DA (the full date) first, then Y1 and PY: the first year found wins, and the month,
+    day, season and text come from the first date that agrees with it."""
+    dates = [
+        _date(tag, value, warnings)
+        for tag in ("DA", "Y1", "PY")
+        if (value := record.first(tag)) is not None
+    ]
+    year = next((d.year for d in dates if d.year is not None), None)
+    ref.year = year
+    for parsed in dates:
+        if parsed.year not in (None, year):
+            continue
+        if ref.month is None and parsed.month is not None:
+            ref.month, ref.day = parsed.month, parsed.day
+        ref.season = ref.season or parsed.season
+        ref.circa = ref.circa or parsed.circa
+        ref.date_text = ref.date_text or parsed.text
+
+
+def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> None:
+    doi = record.first("DO")
+    if doi:
+        ref.doi = normalise_doi(doi)
+        if ref.doi and not is_valid_doi(ref.doi):
+            warnings.append(f"DO {_short(doi)} is not a DOI (10.NNNN/... or 10/...); dropped it")
+            ref.doi = None
+    urls = [u for value in record.all("UR") for u in _URL_SEPARATOR.split(value) if u]
+    ref.url = urls[0] if urls else None
+
+    # (tag, value, labelled): a labelled value ('PMID: 123') that is no PMID is warned about;
+    # a bare AN or C2 may be any accession number, and is only taken when it is a PMID.
+    pmids: list[tuple[str, str, bool]] = []
+    pmcids: list[tuple[str, str]] = []
+    for tag in ("N1", "AN", "C2"):
+        for value in record.all(tag):
+            labels = _LABELLED.findall(value)
+            for label, found in labels:
+                if label.upper() == "PMID":
+                    pmids.append((tag, found, True))
+                else:
+                    pmcids.append((tag, found))
+            if tag != "N1" and not labels:
+                if value.isdigit():
+                    pmids.append((tag, value, False))
+                elif tag == "C2" and value.upper().startswith("PMC"):
+                    pmcids.append((tag, value))  # EndNote's PMCID
+    if "embase" in (v.lower() for v in record.all("DB")):
+        pmids.extend(("C5", v, False) for v in record.all("C5") if v.isdigit())
+    for tag, value, labelled in pmids:
+        if _PMID.fullmatch(value):
+            ref.pmid = value
+            break
+        if labelled:
+            warnings.append(f"{tag} PMID {_short(value)} is not a PMID; dropped it")
+    for tag, value in pmcids:
+        pmcid = normalise_pmcid(value)
+        if pmcid and _PMCID.fullmatch(pmcid):
+            ref.pmcid = pmcid
+            break
+        warnings.append(f"{tag} PMCID {_short(value)} is not a PMCID; dropped it")
+
+
+def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | None:
+    """The record's Reference; None when it has no title and no identifier."""
+    kind = (record.first("TY") or "").upper()
+    csl_type = RIS_TYPES.get(kind)
+    if csl_type is None:
+        warnings.append(f"TY {_short(kind)} is not an RIS type; stored as 'document'")
+        csl_type = "document"
+    # BT is the title of a whole book or unpublished work, else the book a part is in.
+    book_title = ("BT",) if kind in ("BOOK", "UNPB") else ()
+    in_title = () if book_title else ("BT",)
+    ref = Reference(title=record.first("TI", "T1", "CT", *book_title) or "", type=csl_type)
+    ref.key = record.first("ID")
+    ref.authors = [_author(name) for name in record.all("AU", "A1")]
+    editors = record.all("ED") or (record.all("A2") if csl_type in EDITED_TYPES else [])
+    ref.editors = [_author(name) for name in editors]
+
+    ref.container_title_short = record.first("J2", "JA", "JO", "J1", "NL")
+    ref.container_title = record.first("T2", "JF", *in_title) or ref.container_title_short
+    _set_date(ref, record, warnings)
+    ref.volume = record.first("VL")
+    ref.issue = record.first("IS", "CP")
+    first_page, last_page = record.first("SP"), record.first("EP")
+    if (first_page or "").lower() == "no" and (last_page or "").lower() == "specified":
+        first_page = last_page = None  # Ovid's "No Pagination Specified", split in two
     if first_page:
         ref.pages = expand_page_range(f"{first_page}-{last_page}" if last_page else first_page)
-    ref.doi = normalise_doi(_first(record, "doi"))
-    ref.url = _first(record, "urls")
-    ref.abstract = _first(record, "abstract", "notes_abstract")
-    ref.publisher = _first(record, "publisher")
-    ref.issn = _first(record, "issn")
-    ref.keywords = list(dict.fromkeys(str(k).strip() for k in record.get("keywords") or []))
-
-    labelled = {
-        label.upper(): value
-        for text in [_first(record, "accession_number") or "", *(record.get("notes") or [])]
-        for label, value in _LABELLED.findall(str(text))
-    }
-    accession = _first(record, "accession_number")
-    pmid = labelled.get("PMID") or (accession if accession and _PMID.fullmatch(accession) else None)
-    if pmid:
-        if not _PMID.fullmatch(pmid):
-            tag = "N1" if "PMID" in labelled else "AN"
-            raise _RecordError(line_of.get(tag, start), f"PMID '{pmid}' is not a PMID")
-        ref.pmid = pmid
-    ref.pmcid = normalise_pmcid(labelled.get("PMCID"))
-    for note in record.get("notes") or []:
-        match = _INDICATIONS_NOTE.match(str(note).strip())
+    _set_identifiers(ref, record, warnings)
+    ref.abstract = record.first("AB", "N2")
+    ref.language = record.first("LA")
+    ref.publisher = record.first("PB")
+    issn = record.first("SN")
+    if issn and all(_ISSN.fullmatch(part) for part in issn.split()):
+        issn = issn.split()[0]  # Zotero writes a print and an electronic ISSN on one line
+    ref.issn = issn
+    epub = _EPUB_DATE.fullmatch(record.first("ET") or "")
+    if epub and csl_type.startswith("article"):
+        ref.epub_date = "-".join(epub.groups())  # EndNote keeps PubMed's Epub Date in ET
+    ref.keywords = list(dict.fromkeys(record.all("KW")))
+    for note in record.all("N1"):
+        match = _INDICATIONS_NOTE.match(note)
         if match:
             ref.indications = [n.strip() for n in match.group(1).split(";") if n.strip()]
             declared = {n.casefold() for n in ref.indications}
             ref.keywords = [k for k in ref.keywords if k.casefold() not in declared]
+    if not ref.title:
+        if not (ref.doi or ref.pmid or ref.pmcid or ref.url):
+            return None
+        ref.title = ref.url or "[Untitled]"
+        warnings.append(f"no title; stored as {ref.title!r}")
     return ref
 
 
 def parse_ris(text: str, *, source: str = "<string>") -> ReadResult:
-    """Parse RIS text into References and the problems of its records."""
+    """Parse RIS text into References and the problems of its records.
+
+    Text that is not RIS (Web of Science's field-tagged text included), or a record that
+    never ends, raises RefdbError naming the line.
+    """
     result = ReadResult()
-    for number, (start, lines) in enumerate(_split_records(text, source), start=1):
-        line_of: dict[str, int] = {}
-        for offset, line in enumerate(text.splitlines()[start - 1 :]):
-            match = _TAG_LINE.match(line.rstrip())
-            if match:
-                line_of.setdefault(match.group(1), start + offset)
-                if match.group(1) == "ER":
-                    break
-        (record,) = rispy.loads("\n".join(lines))
-        label = f"record {number}"
-        if record.get("id"):
-            label += f" ('{record['id']}')"
-        try:
-            result.keep(_record_to_reference(record, line_of, start), start, label, [])
-        except _RecordError as exc:
-            result.skip(exc.line, label, str(exc))
+    for number, record in enumerate(_split_records(text, source, result), start=1):
+        key = record.first("ID")
+        label = f"record {number}" + (f" ('{key}')" if key else "")
+        warnings: list[str] = []
+        ref = _record_to_reference(record, warnings)
+        if ref is None:
+            result.skip(record.start, label, "no title and no identifier")
+        else:
+            result.keep(ref, record.start, label, warnings)
     return result
 
 
