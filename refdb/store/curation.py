@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from refdb.dates import season_number
 from refdb.errors import RefdbError
 from refdb.records import (
     CSL_TYPES,
@@ -63,6 +64,15 @@ def _bounded(name: str, low: int, high: int) -> Callable[[str], int | None]:
         return int(value)
 
     return parse
+
+
+def _season(value: str) -> int | None:
+    if not value.strip():
+        return None
+    number = int(value) if value.strip().isdigit() else season_number(value)
+    if number is None or not 1 <= number <= 4:
+        raise ValueError(f"'{value}' is not a season (spring, summer, autumn, winter or 1-4)")
+    return number
 
 
 def _doi(value: str) -> str | None:
@@ -170,6 +180,10 @@ EDITABLE: dict[str, Callable[[str], Any]] = {
     "issn": _text,
     "authors": parse_authors,
     "authors_complete": _boolean,
+    "editors": parse_authors,
+    "season": _season,
+    "circa": _boolean,
+    "date_text": _text,
     "publication_types": _list,
     "keywords": _list,
     "status": _status,
