@@ -163,13 +163,12 @@ def _name(author: Author, escape: Callable[[str], str]) -> str:
     family = escape(author.family or "")
     if "," in (author.family or "") or " and " in f" {author.family} ":
         family = f"{{{family}}}"
-    parts = [family]
-    if author.suffix:
-        parts.append(escape(author.suffix))
     given = author.given or author.initials
-    if given:
-        parts.append(escape(given))
-    return ", ".join(p for p in parts if p)
+    if author.suffix:
+        # `Family, Jr, Given`; an empty given name is `{}`, or `Family, Jr` would read as
+        # family and given name.
+        return f"{family}, {escape(author.suffix)}, {escape(given) if given else '{}'}"
+    return f"{family}, {escape(given)}" if given else family
 
 
 def _identifier(value: str) -> str:
