@@ -8,9 +8,11 @@ import pytest
 import rispy
 
 from refdb.errors import RefdbError
-from refdb.records import Author, Reference
+from refdb.records import BIBLIOGRAPHIC_FIELDS, CSL_TYPES, Author, Reference, initials_of
+from refdb.render.ris import RIS_TYPES as WRITTEN_TYPES
 from refdb.render.ris import render_ris
 from refdb.sources.files import read_references
+from refdb.sources.ris import RIS_TYPES as READ_TYPES
 from refdb.sources.ris import parse_ris
 
 ZOTERO_STYLE = """TY  - JOUR
@@ -51,11 +53,11 @@ def test_reads_tags_from_common_exporters() -> None:
     first, second = parse_ris(ZOTERO_STYLE).references
     assert [a.family or a.literal for a in first.authors] == [
         "Schwartzman",
+        "Alexander",
         "International Association for the Study of Pain",
         "Grothusen",
-        "Alexander",
     ]
-    assert first.authors[2].initials == "JR"
+    assert first.authors[3].initials == "JR"
     assert (first.container_title, first.year, first.month) == ("Pain", 2009, 12)
     assert (first.volume, first.issue, first.pages) == ("147", "1-3", "107-115")
     assert first.doi == "10.1016/j.pain.2009.08.015" and first.pmid == "19783371"
@@ -78,22 +80,52 @@ def test_reads_tags_from_common_exporters() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("<html>not ris</html>", "refs.ris: line 1: not an RIS line"),
-        ("TY  - JOUR\nTI  - x\n", "refs.ris: line 1: record never ends (no ER)"),
-        ("TI  - x\nER  - \n", "refs.ris: line 1: TI outside a record"),
-        ("TY  - JOUR\nTI  - a\n\nTY  - JOUR\nER  - ", "refs.ris: line 4: a new record starts"),
-        ("TY  - JOUR\nAU  - Smith, J\nER  - \n", "refs.ris: line 1: record 1: has no title"),
         (
             "TY  - JOUR\nTI  - T\nER  - \nTY  - JOUR\nID  - k2\nTI  - T\nPY  - abc\nER  - \n",
-            "refs.ris: line 7: record 2 ('k2'): PY 'abc' is not a date",
+            (4, "k2", "PY 'abc' is not a date; no year in it; kept the text"),
         ),
         (
             "TY  - JOUR\nTI  - T\nN1  - PMID: 12x\nER  - \n",
-            "refs.ris: line 3: record 1: PMID '12x'",
+            (1, "record 1", "N1 PMID '12x' is not a PMID; dropped it"),
+        ),
+        (
+            "TY  - JOUR\nTI  - T\nDA  - 2020/14//\nER  - \n",
+            (1, "record 1", "DA '2020/14//': month 14 is not a month; dropped it"),
         ),
     ],
 )
-def test_malformed_ris_is_one_line_with_its_line_number(text: str, expected: str) -> None:
+def test_a_record_with_a_bad_value_is_kept_with_a_warning(
+    text: str, expected: tuple[int, str, str]
+) -> None:
+    result = parse_ris(text, source="refs.ris")
+    assert [(p.line, p.key, p.message) for p in result.problems] == [expected]
+    assert not any(p.skipped for p in result.problems)
+    assert result.references[-1].title == "T"
+
+
+def test_a_record_with_no_title_and_no_identifier_is_skipped() -> None:
+    result = parse_ris(
+        "TY  - JOUR\nAU  - Smith, J\nER  - \nTY  - JOUR\nTI  - Kept\nER  - \n",
+        source="refs.ris",
+    )
+    assert [r.title for r in result.references] == ["Kept"]
+    assert [(p.line, p.key, p.message, p.skipped) for p in result.problems] == [
+        (1, "record 1", "skipped: no title and no identifier", True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<html>not ris</html>", "refs.ris: line 1: not an RIS file"),
+        ("TI  - x\nER  - \n", "refs.ris: line 1: not an RIS file"),
+        ("TY  - JOUR\nTI  - x\n", "refs.ris: line 1: record never ends (no ER)"),
+        ("TY  - JOUR\nTI  - a\n\nTY  - JOUR\nER  - ", "refs.ris: line 4: a new record starts"),
+    ],
+)
+def test_a_file_that_cannot_be_read_as_ris_is_one_line_with_its_line_number(
+    text: str, expected: str
+) -> None:
     with pytest.raises(RefdbError) as caught:
         parse_ris(text, source="refs.ris")
     assert str(caught.value).startswith(expected)
@@ -154,13 +186,142 @@ def test_unknown_extensions_are_refused(tmp_path: Path) -> None:
         read_references(path)
 
 
+TEXT_FIELDS = (
+    "container_title",
+    "container_title_short",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "url",
+    "abstract",
+    "language",
+    "publisher",
+    "issn",
+)
+
+
 def test_line_breaks_in_values_cannot_start_a_tag() -> None:
+    injected = "\nER  - \nTY  - JOUR\nTI  - injected"
     hostile = Reference(
-        title="Evil\nER  - \nTY  - JOUR\nTI  - injected",
+        title="Evil" + injected,
         authors=[Author(family="Doe\nAU  - Roe", given="Jane")],
+        editors=[Author(literal="Board" + injected)],
         year=2020,
+        keywords=["k\u2028ER  - ", "kw\r\nTY  - BOOK"],
+        indications=["CRPS\nER  - "],
+        date_text="in\vpress" + injected,
     )
+    for name in TEXT_FIELDS:
+        setattr(hostile, name, f"{name}{injected}")
     text = render_ris([hostile])
     assert [line[:2] for line in text.splitlines() if line].count("AU") == 1
+    assert [line[:2] for line in text.splitlines()].count("TY") == 1
+    assert [line[:2] for line in text.splitlines()].count("ER") == 1
+    (record,) = rispy.loads(text)
+    assert record["title"] == "Evil ER - TY - JOUR TI - injected"
     (back,) = parse_ris(text).references
     assert back.authors[0].family == "Doe AU - Roe"
+    assert back.volume == "volume ER - TY - JOUR TI - injected"
+
+
+def person(family: str, given: str | None = None, suffix: str | None = None) -> Author:
+    """A name as the reader gives it back: initials from the given name."""
+    return Author(
+        family=family, given=given, suffix=suffix, initials=initials_of(given) if given else None
+    )
+
+
+ROUND_TRIP = [
+    Reference(
+        title="Kétamine chez l'enfant: une étude « pilote »",
+        type="chapter",
+        authors=[
+            person("van der Berg", "Jan"),
+            person("King", "Martin Luther", "Jr."),
+            person("Müller-Lüdenscheidt", "Jörg-Åke"),
+            person("Ibáñez", "Núria"),
+            person("de Filippis", "Rocco"),
+            person("Zhang", "J.-C."),
+            Author(family="Grothusen", initials="JR"),
+            person("van der Berg"),
+            person("Plato"),
+            Author(literal="International Association for the Study of Pain"),
+        ],
+        editors=[person("Ørsted", "Hans Christian"), person("Smith", "A. B.", "III")],
+        container_title="Pædiatric Pain: Essays",
+        container_title_short="Paediatr Pain",
+        year=2015,
+        month=10,
+        day=3,
+        volume="12",
+        issue="3",
+        pages="e101-e109",
+        doi="10.5555/RMS.2016.003",
+        pmid="26327690",
+        pmcid="PMC4564560",
+        url="https://example.org/a?b=1;c=2",
+        abstract="Line one. Line two; with a semicolon.",
+        language="fr",
+        publisher="Springer",
+        issn="1234-5678",
+        keywords=["Colitis, Ulcerative/*therapy", "pain; chronic", "Ketamine"],
+        indications=["CRPS", "Depression"],
+    ),
+    Reference(title="A summer issue", year=2001, season=2),
+    Reference(title="An old manuscript", type="manuscript", year=1034, circa=True),
+    Reference(title="Circa a winter", year=1890, season=4, circa=True),
+    Reference(title="Not yet out", date_text="in press"),
+    Reference(title="A range of years", year=1997, date_text="1997/2000"),
+    Reference(title="A year with a letter", year=1985, date_text="1985a"),
+    Reference(title="Caesar's death", type="classic", year=-44, month=3, day=15),
+    Reference(title="A report", type="report", year=2020, month=2, doi="10/fqd6hj"),
+    Reference(title="Undated webpage", type="webpage", url="https://example.org/page"),
+]
+
+COMPARED = (*BIBLIOGRAPHIC_FIELDS, "authors", "editors", "keywords", "indications")
+
+
+def test_export_then_import_keeps_every_field_ris_can_say() -> None:
+    result = parse_ris(render_ris(ROUND_TRIP))
+    assert result.problems == []
+    assert len(result.references) == len(ROUND_TRIP)
+    for before, after in zip(ROUND_TRIP, result.references, strict=True):
+        for name in COMPARED:
+            assert getattr(after, name) == getattr(before, name), (before.title, name)
+
+
+def test_an_independent_reader_sees_every_record_and_title() -> None:
+    text = render_ris(ROUND_TRIP)
+    records = rispy.loads(text)
+    assert [r["title"] for r in records] == [ref.title for ref in ROUND_TRIP]
+    first = records[0]
+    assert first["keywords"] == [
+        "CRPS",
+        "Depression",
+        "Colitis, Ulcerative/*therapy",
+        "pain; chronic",
+        "Ketamine",
+    ]
+    assert first["language"] == "fr" and first["type_of_reference"] == "CHAP"
+    assert first["unknown_tag"]["ED"] == ["Ørsted, Hans Christian", "Smith, A. B., III"]
+    assert "DA  - 2001///Summer" in text.splitlines()
+    assert "DA  - ///in press" in text.splitlines()
+    assert "DA  - -44/03/15/" in text.splitlines()
+
+
+@pytest.mark.parametrize("csl_type", sorted(CSL_TYPES))
+def test_every_csl_type_is_written_as_an_ris_type_that_reads_back(csl_type: str) -> None:
+    text = render_ris([Reference(title="T", type=csl_type)])
+    (back,) = parse_ris(text).references
+    if csl_type in WRITTEN_TYPES:
+        assert back.type == csl_type
+        assert READ_TYPES[WRITTEN_TYPES[csl_type]] == csl_type
+    else:
+        assert text.startswith("TY  - GEN\n") and back.type == "document"
+
+
+def test_every_type_the_reader_gives_can_be_written() -> None:
+    assert set(READ_TYPES.values()) <= set(WRITTEN_TYPES)

@@ -14,6 +14,7 @@ repeated whitespace; strings compare with their whitespace normalised.
 
 from __future__ import annotations
 
+import os
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,7 +110,8 @@ RIS = Format(
     RIS_TYPES,
     # RIS has no way to say that an author list is incomplete: authors_complete stays True.
     incomplete_authors=False,
-    one_word_literals=True,
+    # Nor a one-word collective name: `AU  - Cochrane` is a family name (PubMed, Embase).
+    one_word_literals=False,
 )
 CSL_JSON = Format(
     "csl-json",
@@ -269,7 +271,8 @@ def literals(one_word: bool) -> st.SearchStrategy[Author]:
         st.lists(st.one_of(word, st.sampled_from(CONNECTORS)), min_size=0 if one_word else 1,
                  max_size=5).map(lambda words: [*words, "Group"] if words and words[-1] in CONNECTORS else words),
     )  # fmt: skip
-    return st.builds(Author, literal=st.one_of(st.sampled_from(COLLECTIVES), generated))
+    fixed = [c for c in COLLECTIVES if one_word or " " in c]
+    return st.builds(Author, literal=st.one_of(st.sampled_from(fixed), generated))
 
 
 def people(fmt: Format, max_size: int) -> st.SearchStrategy[list[Author]]:
@@ -471,17 +474,31 @@ def check_roundtrip(fmt: Format, refs: list[Reference]) -> None:
         for _, description in differences(before, after)
     ]
     assert not lost, "\n".join(lost) + f"\n--- {fmt.name} text ---\n{_excerpt(text)}"
-    assert result.problems == [], (
-        f"{fmt.name}: the reader reported problems for refdb's own output: {result.problems}"
+    # A date given in words ('in press', '1985a') is warned about on every import, refdb's own
+    # exports included: the reader keeps the year it can and the text (the import contract).
+    unexpected = [
+        p
+        for p in result.problems
+        if not (
+            p.index is not None
+            and refs[p.index].date_text
+            and p.message.startswith(("year ", "date "))
+        )
+    ]
+    assert unexpected == [], (
+        f"{fmt.name}: the reader reported problems for refdb's own output: {unexpected}"
         f"\n--- {fmt.name} text ---\n{_excerpt(text)}"
     )
 
 
 # --- The tests ------------------------------------------------------------------------------
 
+# CI replays a fixed sequence of examples (so a landing never depends on luck); a developer's
+# run explores new ones each time.
 SETTINGS = settings(
     max_examples=70,
     deadline=None,
+    derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -98,7 +98,11 @@ def _escaper(ascii: bool) -> Callable[[str], str]:
     def escape(text: str) -> str:
         encoded = (_ascii_escape if ascii else _plain_escape)(re.sub(r"\s+", " ", text))
         # '--' in a stored title is two hyphens, not an en dash: keep them apart.
-        return encoded.replace("--", "-{}-").replace("--", "-{}-")
+        # '--', '``' and "''" are ligatures to LaTeX (a dash, curly quotes): keep them apart.
+        for pair in ("--", "``", "''", "?`", "!`"):
+            encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
+            encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
+        return encoded
 
     return escape
 
@@ -168,7 +172,8 @@ def _name(author: Author, escape: Callable[[str], str]) -> str:
         # `Family, Jr, Given`; an empty given name is `{}`, or `Family, Jr` would read as
         # family and given name.
         return f"{family}, {escape(author.suffix)}, {escape(given) if given else '{}'}"
-    return f"{family}, {escape(given)}" if given else family
+    # Without a given name, `van Aa` alone would read as given name 'van'; `{}` keeps the comma.
+    return f"{family}, {escape(given) if given else '{}'}"
 
 
 def _identifier(value: str) -> str:

@@ -58,7 +58,13 @@ def _one_line(value: object) -> str:
 def _name(author: Author) -> str:
     """'Family, Given[, Suffix]' as the reader splits it; a collective name as it is."""
     if author.literal:
-        return _one_line(author.literal)
+        literal = _one_line(author.literal)
+        words = literal.split()
+        if len(words) > 1 and any(c.islower() for c in words[-1]) and "," not in literal:
+            return literal
+        # EndNote's mark of a corporate author, which refdb's reader keeps: without it one
+        # word reads as a family name, and 'Study Group UK' as a name ending in initials.
+        return f"{literal},"
     family = _one_line(author.family or "")
     given = _one_line(author.given or author.initials or "")
     suffix = _one_line(author.suffix or "")
@@ -66,10 +72,10 @@ def _name(author: Author) -> str:
         return given
     if suffix:
         return f"{family}, {given}, {suffix}"
-    if given or " " in family:
-        # 'van der Berg,': without the comma three words would read as a collective name.
-        return f"{family}, {given}".rstrip()
-    return family
+    if given:
+        return f"{family}, {given}"
+    # 'van der Berg, ,': bare, three words read as a collective name; 'van der Berg,' too.
+    return f"{family}, ," if " " in family else family
 
 
 def _date(ref: Reference) -> str | None:

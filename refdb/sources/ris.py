@@ -265,8 +265,12 @@ def _person(family: str, given: str | None, suffix: str | None) -> Author:
 
 
 def _author(name: str) -> Author:
-    """An RIS name: 'Family, Given[, Suffix]'; without a comma, 'Liu R.' and 'Adler D.G.'
-    (Embase), 'Smith JA' (PubMed), a single word (a family name), or a collective name."""
+    """An RIS name: 'Family, Given[, Suffix]'; a collective name ending in a comma (EndNote's
+    mark of a corporate author: 'World Health Organization,'); without a comma, 'Liu R.' and
+    'Adler D.G.' (Embase), 'Smith JA' (PubMed), a single word (a family name), or a
+    collective name (more words, not ending in initials)."""
+    if name.endswith(",") and name.count(",") == 1:
+        return Author(literal=name[:-1].strip())
     if "," in name:
         family, _, rest = name.partition(",")
         parts = [p.strip() for p in rest.split(",")]
@@ -486,8 +490,7 @@ def parse_ris(text: str, *, source: str = "<string>") -> ReadResult:
     """
     result = ReadResult()
     for number, record in enumerate(_split_records(text, source, result), start=1):
-        key = record.first("ID")
-        label = f"record {number}" + (f" ('{key}')" if key else "")
+        label = record.first("ID") or f"record {number}"
         warnings: list[str] = []
         ref = _record_to_reference(record, warnings)
         if ref is None:
