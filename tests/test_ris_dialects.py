@@ -127,6 +127,7 @@ def test_an_empty_file_has_no_records() -> None:
         ((SAMPLES / "wos.txt").read_text(encoding="utf-8"), "wos"),
         ("\ufeffFN Thomson Reuters Web of Science\nVR 1.0\n", "wos"),
         ("PT J\nAU Smith, J\n", "wos"),
+        ("VR 1.0\nPT J\n", "wos"),
         ("Ketamine for depression\nAnother title\n", None),
         ("", None),
         ("TI  - no type\n", None),
@@ -173,6 +174,11 @@ def test_a_byte_order_mark_before_ty_is_ignored() -> None:
 def test_names_as_exporters_write_them(name: str, expected: Author) -> None:
     ref, _ = one(record(f"AU  - {name}"))
     assert ref.authors == [expected]
+
+
+def test_empty_names_are_no_authors() -> None:
+    ref, warnings = one(record("AU  - ", "AU  - ,", "AU  - Kept, A."))
+    assert [a.family for a in ref.authors] == ["Kept"] and warnings == []
 
 
 def test_embase_names_journal_abbreviation_language_and_pmid_in_c5() -> None:
@@ -306,6 +312,12 @@ def test_bt_is_the_title_of_a_whole_book() -> None:
         (["PY  - 2014-05-12"], (2014, 5, 12, None, False, None), []),
         (["PY  - 1948", "DA  - July"], (1948, 7, None, None, False, None), []),
         (["PY  - 2009", "DA  - 2009/12//"], (2009, 12, None, None, False, None), []),
+        (["Y1  - 2009///Dec"], (2009, 12, None, None, False, None), []),
+        (
+            ["PY  - 2015", "DA  - 2015///Summer 2015"],
+            (2015, None, None, 2, False, "Summer 2015"),
+            [],
+        ),
         (
             ["PY  - abc"],
             (None, None, None, None, False, "abc"),
@@ -325,6 +337,11 @@ def test_bt_is_the_title_of_a_whole_book() -> None:
             ["DA  - 2019/02/30/"],
             (2019, 2, None, None, False, None),
             ["DA '2019/02/30/': day 30 is not a day of that month; dropped it"],
+        ),
+        (
+            ["PY  - 12345"],
+            (None, None, None, None, False, "12345"),
+            ["PY '12345' is not a date; no year in it; kept the text"],
         ),
         (
             ["PY  - 0"],

@@ -56,7 +56,8 @@ def _one_line(value: object) -> str:
 
 
 def _name(author: Author) -> str:
-    """'Family, Given[, Suffix]' as the reader splits it; a collective name as it is."""
+    """'Family, Given[, Suffix]' as the reader splits it; a collective name as it is, or
+    with a trailing comma where it could be read as a person."""
     if author.literal:
         literal = _one_line(author.literal)
         words = literal.split()

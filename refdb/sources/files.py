@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from refdb.errors import RefdbError
 from refdb.sources.bibtex import read_bibtex
 from refdb.sources.csljson import read_csl_json
 from refdb.sources.problems import ReadResult
-from refdb.sources.ris import read_ris
+from refdb.sources.ris import read_ris, sniff_format
 
 READERS: dict[str, Callable[[Path, str | None], ReadResult]] = {
     ".bib": read_bibtex,
@@ -20,28 +19,13 @@ READERS: dict[str, Callable[[Path, str | None], ReadResult]] = {
 """File extensions (lower case) and their readers."""
 
 
-_WOS = re.compile(r"^(?:FN |VR |PT [A-Z]\b)")
-
-
 def kind_of_text_file(path: Path) -> str:
-    """What a `.txt` file holds, from its first line: 'ris' (EndNote and databases save RIS
-    as .txt), or 'titles' (one title a line, resolved on PubMed). Web of Science's
-    field-tagged text is refused in one line rather than sent to PubMed line by line."""
+    """What a `.txt` file holds, from its first line: 'ris' (EndNote and the databases save
+    RIS as .txt; Web of Science's field-tagged text too, which the RIS reader refuses in one
+    line rather than it going to PubMed line by line), or 'titles' (one title a line)."""
     with path.open("rb") as handle:
-        head = handle.read(4096)
-    first = next(
-        (line for line in head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()
-         if line.strip()),
-        "",
-    )  # fmt: skip
-    if re.match(r"^TY  -", first):
-        return "ris"
-    if _WOS.match(first):
-        raise RefdbError(
-            f"{path}: line 1: Web of Science field-tagged text, not RIS "
-            "(export it from Web of Science as RIS or BibTeX)"
-        )
-    return "titles"
+        head = handle.read(4096).decode("utf-8", "replace")
+    return "ris" if sniff_format(head) in ("ris", "wos") else "titles"
 
 
 def read_references(path: Path, encoding: str | None = None) -> ReadResult:

@@ -1,9 +1,10 @@
 """RIS files (`.ris`) to References.
 
-An RIS record is one tag a line (`AU  - Smith, John`), from `TY  - ` to `ER  - `; a line
-without a tag continues the value above it (long values wrap), and is joined to it with a
-space. Lines outside records are ignored (numbered headers, Ovid's links), but a file whose
-first line is not `TY  - ` is not RIS and is refused, as is a record that never ends.
+An RIS record is one tag a line (`AU  - Smith, John`), from `TY  - ` to `ER  - `. A line
+without a tag continues the tag above it: a wrapped value (a title, an abstract), joined to
+it with a space, or under a tag that holds a list (`KW`, `AU`, `N1`, `UR`) one more value.
+Lines outside records are ignored (numbered headers, Ovid's links), but a file whose first
+line is not `TY  - ` is not RIS and is refused, as is a record that never ends.
 
 The unit of failure is a record: a value that is not what its tag says (a PMID that is no
 PMID, a year that is no date) is dropped or kept as text, with a warning; a record with no
@@ -16,7 +17,8 @@ here, and where each shape comes from:
   in `JO`, the abstract in `N2`, and the Medline PMID in `C5` (`DB  - Embase`).
 - PubMed-style names (`Smith JA`) as other tools copy them from MEDLINE.
 - Scopus: the PMID in `C2`, `DA  - 2019/10//undefined`, the language in `LA`.
-- EndNote: the PMCID in `C2` (`PMC123`), `PY` as a year and `DA` as `Oct 15`, PubMed's
+- EndNote: a corporate author marked by a trailing comma (`World Health Organization,`),
+  the PMCID in `C2` (`PMC123`), `PY` as a year and `DA` as `Oct 15`, PubMed's
   Epub Date in `ET`, and values over several lines: a title or abstract wrapped, or a field
   of several keywords (notes, links) one a line under a single `KW`.
 - Zotero and refdb's own export: `N1  - PMID: ...`, `AN` (a PMID when all digits), `DA`
@@ -119,7 +121,7 @@ are one value wrapped (titles, abstracts) and are joined with a space."""
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _HEADER_LINE = re.compile(r"^\d+\.?$")  # rispy's and Ovid's record numbers
-_WOS_LINE = re.compile(r"^(?:FN|PT) \S")  # Web of Science: `FN Clarivate ...`, `PT J`
+_WOS_LINE = re.compile(r"^(?:FN|VR|PT) \S")  # Web of Science: `FN Clarivate ...`, `PT J`
 _RIS_DATE = re.compile(
     r"^(?P<year>-?\d{1,4})?(?:/(?P<month>\d{0,2})(?:/(?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
 )
@@ -167,7 +169,7 @@ def _first_line(text: str) -> tuple[int, str] | None:
 
 def sniff_format(text: str) -> str | None:
     """'ris' when the text's first line is `TY  - `, 'wos' for Web of Science field-tagged
-    text (`FN ...` or `PT J`), None for anything else (a list of titles, say)."""
+    text (`FN ...`, `VR 1.0` or `PT J`), None for anything else (a list of titles, say)."""
     first = _first_line(text)
     if first is None:
         return None
@@ -269,7 +271,7 @@ def _author(name: str) -> Author:
     mark of a corporate author: 'World Health Organization,'); without a comma, 'Liu R.' and
     'Adler D.G.' (Embase), 'Smith JA' (PubMed), a single word (a family name), or a
     collective name (more words, not ending in initials)."""
-    if name.endswith(",") and name.count(",") == 1:
+    if name.endswith(",") and name.count(",") == 1 and name[:-1].strip():
         return Author(literal=name[:-1].strip())
     if "," in name:
         family, _, rest = name.partition(",")
@@ -290,6 +292,11 @@ def _author(name: str) -> Author:
     return Author(literal=name)
 
 
+def _names(values: list[str]) -> list[Author]:
+    people = (_author(value) for value in values)
+    return [a for a in people if a.family or a.given or a.literal or a.initials]
+
+
 def _kept(parsed: ParsedDate) -> str:
     if parsed.year is None:
         return "no year in it; kept the text"
@@ -300,6 +307,9 @@ def _other(parsed: ParsedDate, other: str) -> None:
     """The fourth part of an RIS date: a season, 'circa', 'undefined' (Scopus), or text."""
     text = " ".join(other.split())
     if not text or text.lower() == "undefined":
+        return
+    if parsed.month is None and month_number(text) is not None:
+        parsed.month = month_number(text)
         return
     words = text.lower().split()
     seasons = [s for s in (season_number(w) for w in words) if s is not None]
@@ -318,13 +328,21 @@ def _other(parsed: ParsedDate, other: str) -> None:
         parsed.season = parsed.season or free.season
 
 
+def _is_date(parsed: ParsedDate) -> bool:
+    try:
+        check_date(parsed.year, parsed.month, parsed.day)
+    except ValueError:
+        return False
+    return True
+
+
 def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
     """One of a record's dates: `YYYY/MM/DD/other` (DA, Y1, old PY), a year (PY), ISO 8601,
     EndNote's `Oct 15`; anything else is kept as text with a warning."""
     match = _RIS_DATE.match(value)
     if match is None:
         iso = parse_edtf(value)
-        if iso is not None and iso.is_plain:
+        if iso is not None and iso.is_plain and _is_date(iso):
             return iso
         words = _MONTH_DAY.match(value)
         named = month_number(words.group(1)) if words else None
@@ -339,6 +357,9 @@ def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
         if words and season_number(words.group(1)) and not words.group(2):
             return ParsedDate(season=season_number(words.group(1)))
         parsed = parse_free_date(value)
+        if not _is_date(parsed):
+            parsed = ParsedDate()
+        parsed.text = value
         warnings.append(f"{tag} {_short(value)} is not a date; {_kept(parsed)}")
         return parsed
     year, month, day, other = match.group("year", "month", "day", "other")
@@ -442,9 +463,9 @@ def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | No
     in_title = () if book_title else ("BT",)
     ref = Reference(title=record.first("TI", "T1", "CT", *book_title) or "", type=csl_type)
     ref.key = record.first("ID")
-    ref.authors = [_author(name) for name in record.all("AU", "A1")]
+    ref.authors = _names(record.all("AU", "A1"))
     editors = record.all("ED") or (record.all("A2") if csl_type in EDITED_TYPES else [])
-    ref.editors = [_author(name) for name in editors]
+    ref.editors = _names(editors)
 
     ref.container_title_short = record.first("J2", "JA", "JO", "J1", "NL")
     ref.container_title = record.first("T2", "JF", *in_title) or ref.container_title_short
