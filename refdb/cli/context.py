@@ -1,34 +1,56 @@
-"""What every command shares: the library from `--db`, the consoles, JSON output."""
+"""What every command shares: the library from `--db`, the consoles, JSON output.
+
+Nothing heavy is imported here at module level (no SQLAlchemy, no `refdb.api`, no rich): a
+command loads what it needs when it runs, so `refdb --help` starts quickly.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
 import os
-import shlex
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
-from typing import Any, NoReturn, ParamSpec, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeGuard, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import SQLAlchemyError
 
-from refdb.api import open_library
 from refdb.errors import RefdbError
-from refdb.records import Author
-from refdb.store.library import Library
 
-# Piped output is not cut to 80 columns (COLUMNS still wins when set).
-out = Console(
-    highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
-)
-err = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from refdb.store.library import Library
+
+
+@functools.cache
+def stdout_console() -> Console:
+    """The console for tables on stdout, made on first use."""
+    from rich.console import Console
+
+    # Piped output is not cut to 80 columns (COLUMNS still wins when set).
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(highlight=False, width=width)
+
+
+@functools.cache
+def stderr_console() -> Console:
+    """The console for messages and progress bars on stderr, made on first use."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def __getattr__(name: str) -> Console:
+    # `out` and `err`, the two consoles, stay importable by name; made on first access.
+    if name == "out":
+        return stdout_console()
+    if name == "err":
+        return stderr_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class State:
@@ -41,6 +63,8 @@ class State:
     def library(self) -> Library:
         """The library, opened (and migrated) on first use."""
         if self._library is None:
+            from refdb.api import open_library
+
             self._library = open_library(self.url)
         return self._library
 
@@ -77,7 +101,9 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
             return result
         except RefdbError as exc:
             fail(str(exc))
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             fail(f"database error: {detail}")
         finally:
@@ -86,6 +112,16 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
                 ctx.find_root().obj.close()
 
     return run
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Whether `exc` is a SQLAlchemy error, without importing SQLAlchemy to find out: when it
+    was never imported, nothing can have raised one of its errors."""
+    if "sqlalchemy.exc" not in sys.modules:
+        return False
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, SQLAlchemyError)
 
 
 def fail(message: str) -> NoReturn:
@@ -117,6 +153,8 @@ def command_line() -> str:
     Rebuilt from the parsed parameters (not sys.argv), leaving out the global `--db`, whose
     URL may hold a password.
     """
+    import shlex
+
     ctx = _CURRENT.get()
     if ctx is None:
         return shlex.join(["refdb", *sys.argv[1:]])
@@ -135,13 +173,15 @@ def command_line() -> str:
 
 def print_json(data: Any) -> None:
     """Machine-readable JSON on stdout, and nothing else there."""
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def note(message: str) -> None:
     """A message for the person at the terminal: stderr (stdout stays clean), never wrapped
     (scripts grep it)."""
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    stderr_console().print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -162,6 +202,8 @@ def show_value(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "-"
     if isinstance(value, list):
+        from refdb.records import Author
+
         return "; ".join(v.display() if isinstance(v, Author) else str(v) for v in value)
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -172,8 +214,16 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None] | None
     if not (sys.stdout.isatty() and sys.stderr.isatty()):
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(*columns, TimeElapsedColumn(), console=stderr_console(), transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

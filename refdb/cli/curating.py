@@ -5,10 +5,19 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 
-from refdb.cli.context import command_line, handled, library, note, out, print_json, show_value
-from refdb.store import curation
+from refdb.cli.context import (
+    command_line,
+    handled,
+    library,
+    note,
+    print_json,
+    show_value,
+    stdout_console,
+)
+
+# Each command imports `refdb.store.curation` (SQLAlchemy) and rich's Table when it runs, so
+# that `refdb --help` loads neither.
 
 
 def tag_command(
@@ -17,6 +26,8 @@ def tag_command(
     indications: list[str] = typer.Argument(..., help="Indications (created on first use)."),
 ) -> None:
     """File a study under indications."""
+    from refdb.store import curation
+
     added = curation.tag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: tagged {', '.join(added)}" if added else f"{ref}: already tagged")
 
@@ -27,6 +38,8 @@ def untag_command(
     indications: list[str] = typer.Argument(..., help="Indications to remove."),
 ) -> None:
     """Take a study out of indications."""
+    from refdb.store import curation
+
     removed = curation.untag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: untagged {', '.join(removed)}" if removed else f"{ref}: was not tagged so")
 
@@ -39,6 +52,8 @@ def edit_command(
     ),
 ) -> None:
     """Change fields of a study by hand (enrichment will not overwrite them)."""
+    from refdb.store import curation
+
     result = curation.edit(library(ctx), ref, assignments, command=command_line())
     if not result.changed:
         note(f"{result.key}: nothing changed")
@@ -52,6 +67,8 @@ def remove_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete studies (`refdb undo` brings them back)."""
+    from refdb.store import curation
+
     lib = library(ctx)
     if not yes and sys.stdin.isatty():
         keys = [lib.get(ref).key for ref in refs]
@@ -76,10 +93,12 @@ def search_command(
     if not refs:
         note(f"no study matches {query!r}")
         return
+    from rich.table import Table
+
     table = Table("key", "first author", "year", "title")
     for ref in refs:
         table.add_row(ref.key, ref.first_author, str(ref.year or ""), ref.title)
-    out.print(table)
+    stdout_console().print(table)
 
 
 def duplicates_command(
@@ -87,6 +106,10 @@ def duplicates_command(
     merge: bool = typer.Option(False, "--merge", help="Merge each pair into its older study."),
 ) -> None:
     """Likely duplicates (same PMID/DOI, or near-identical title and year), side by side."""
+    from rich.table import Table
+
+    from refdb.store import curation
+
     lib = library(ctx)
     pairs = curation.list_duplicates(lib)
     if not pairs:
@@ -100,7 +123,7 @@ def duplicates_command(
             f"{pair.keep.key}\n{pair.keep.title}\n{pair.keep.first_author} {pair.keep.year or ''}",
             f"{pair.other.key}\n{pair.other.title}\n{pair.other.first_author} {pair.other.year or ''}",
         )
-    out.print(table)
+    stdout_console().print(table)
     if merge:
         merged = curation.merge_duplicates(lib, command=command_line())
         note(f"merged {len(merged)} pair(s) (refdb undo reverses it)")
@@ -114,6 +137,10 @@ def history_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What changed: one line per operation, newest first."""
+    from rich.table import Table
+
+    from refdb.store import curation
+
     ops = curation.operations(library(ctx), limit or None)
     if as_json:
         print_json([vars(op) for op in ops])
@@ -133,7 +160,7 @@ def history_command(
             str(op.changes),
             state,
         )
-    out.print(table)
+    stdout_console().print(table)
 
 
 def undo_command(
@@ -143,6 +170,8 @@ def undo_command(
     ),
 ) -> None:
     """Reverse the last operation, or a named one when nothing later touched the same rows."""
+    from refdb.store import curation
+
     done = curation.undo(library(ctx), operation, command=command_line())
     note(f"undid operation {done.undoes} (as operation {done.id})")
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from refdb import api
 from refdb.cli.context import (
     command_line,
     handled,
@@ -18,6 +17,9 @@ from refdb.cli.context import (
     show_value,
     write_output,
 )
+
+# `refdb.api` (the store, the parsers, the renderers) is imported by each command when it runs,
+# so that `refdb --help` loads none of it.
 
 
 class ExportFormat(StrEnum):
@@ -51,6 +53,8 @@ def import_command(
     An entry with a problem is kept with what can be kept (one warning line each); one that
     cannot be a reference is skipped (one line each). A file that cannot be read is refused.
     """
+    from refdb import api
+
     if path.suffix.lower() == ".txt" and api.is_titles_file(path):
         from refdb.cli.pubmed import import_titles_command_body
 
@@ -96,6 +100,8 @@ def export_command(
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
 ) -> None:
     """The library, or one indication, in an exchange format or as a formatted bibliography."""
+    from refdb import api
+
     text = api.export(library(ctx), fmt.value, style=style, indication=indication, ascii=ascii)
     write_output(text, output)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from refdb import enrichment
 from refdb.cli.context import (
     command_line,
     fail,
@@ -17,14 +17,20 @@ from refdb.cli.context import (
     show_value,
 )
 from refdb.cli.writing import report
-from refdb.enrichment import AmbiguousTitleError, candidates_text
 from refdb.errors import RefdbError
-from refdb.sources.pubmed import Candidate, EutilsClient
-from refdb.store.library import SaveSummary
+
+if TYPE_CHECKING:
+    from refdb.sources.pubmed import Candidate, EutilsClient
+    from refdb.store.library import SaveSummary
+
+# `refdb.enrichment` (requests, lxml, the store) is imported by each command when it runs, so
+# that `refdb --help` loads none of it.
 
 
 def default_client() -> EutilsClient:
     """The E-utilities client commands use (settings from the environment)."""
+    from refdb.sources.pubmed import EutilsClient
+
     return EutilsClient()
 
 
@@ -43,6 +49,8 @@ def _changes(summary: SaveSummary) -> None:
 
 
 def _candidates(candidates: list[Candidate]) -> None:
+    from refdb.enrichment import candidates_text
+
     for line in candidates_text(candidates):
         note(f"    {line}")
 
@@ -59,6 +67,8 @@ def add_command(
     """Look a study up on PubMed and store it."""
     if sum(v is not None and bool(v.strip()) for v in (pmid, doi, title)) != 1:
         raise typer.BadParameter("give exactly one of --pmid, --doi or --title")
+    from refdb import enrichment
+
     lib = library(ctx)
     with default_client() as client:
         try:
@@ -71,7 +81,7 @@ def add_command(
                 command=command_line(),
                 client=client,
             )
-        except AmbiguousTitleError as exc:
+        except enrichment.AmbiguousTitleError as exc:
             note("candidates (score out of 100):")
             _candidates(exc.candidates)
             fail(str(exc))
@@ -83,6 +93,8 @@ def import_titles_command_body(
     ctx: typer.Context, path: Path, indications: list[str], dry_run: bool
 ) -> None:
     """`refdb import titles.txt`: resolve each line on PubMed, store the resolved ones."""
+    from refdb import enrichment
+
     lib = library(ctx)
     with default_client() as client, progress_bar(f"resolving {path.name}") as progress:
         summary = enrichment.import_titles(
@@ -120,6 +132,8 @@ def enrich_command(
     """Fill and refresh fields from PubMed; shows what changed (REFs, --all, or incomplete)."""
     if refs and all_studies:
         raise typer.BadParameter("give REFs or --all, not both")
+    from refdb import enrichment
+
     lib = library(ctx)
     with default_client() as client, progress_bar("enriching") as progress:
         summary = enrichment.enrich(
@@ -141,6 +155,8 @@ def enrich_command(
 
 def check_command(ctx: typer.Context) -> None:
     """Re-query PubMed for retractions, corrections and expressions of concern; flag them."""
+    from refdb import enrichment
+
     lib = library(ctx)
     with default_client() as client, progress_bar("checking") as progress:
         result = enrichment.check(lib, command=command_line(), client=client, progress=progress)

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from refdb import api
-from refdb.cli.context import command_line, handled, library, out, print_json, write_output
+from refdb.cli.context import (
+    command_line,
+    handled,
+    library,
+    print_json,
+    stdout_console,
+    write_output,
+)
 from refdb.errors import RefdbError
-from refdb.records import Reference
-from refdb.store.curation import update_indication
+
+if TYPE_CHECKING:
+    from refdb.records import Reference
+
+# `refdb.api`, the store and rich's Table are imported by the commands that use them, when they
+# run, so that `refdb --help` loads none of them.
 
 
 class PageFormat(StrEnum):
@@ -34,6 +44,8 @@ def list_command(
     if as_json:
         print_json([ref.to_dict() for ref in refs])
         return
+    from rich.table import Table
+
     table = Table("key", "first author", "year", "title", "indications", "status")
     for ref in refs:
         table.add_row(
@@ -44,7 +56,7 @@ def list_command(
             ", ".join(ref.indications),
             _status(ref),
         )
-    out.print(table)
+    stdout_console().print(table)
 
 
 def show_command(
@@ -59,7 +71,7 @@ def show_command(
         return
     from refdb.render.summary import describe
 
-    out.print(describe(found), markup=False, soft_wrap=True)
+    stdout_console().print(describe(found), markup=False, soft_wrap=True)
 
 
 def indications_command(
@@ -74,6 +86,8 @@ def indications_command(
 ) -> None:
     """The indications with their headings, order and counts; or change one."""
     if name is not None:
+        from refdb.store.curation import update_indication
+
         if rename is None and heading is None and position is None:
             raise RefdbError("give --rename, --heading or --position to change an indication")
         update_indication(
@@ -88,10 +102,12 @@ def indications_command(
     if as_json:
         print_json([vars(i) for i in infos])
         return
+    from rich.table import Table
+
     table = Table("order", "name", "heading", "studies")
     for info in infos:
         table.add_row(str(info.position), info.name, info.heading, str(info.count))
-    out.print(table)
+    stdout_console().print(table)
 
 
 def page_command(
@@ -102,6 +118,8 @@ def page_command(
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
 ) -> None:
     """The evidence page: studies under their indications' headings, with PubMed and DOI links."""
+    from refdb import api
+
     text = api.page(library(ctx), style=style, fmt=fmt.value, indication=indication)
     write_output(text, output)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from refdb import api
 from refdb.cli.context import command_line, handled, library, note
-from refdb.store.library import SaveSummary
+
+if TYPE_CHECKING:
+    from refdb.store.library import SaveSummary
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
@@ -26,6 +29,8 @@ def report(summary: SaveSummary) -> None:
 
 def seed_command(ctx: typer.Context) -> None:
     """Load the clinic's list from seeds/ (a second run changes nothing)."""
+    from refdb import api
+
     report(api.seed(library(ctx), command=command_line()))
 
 
