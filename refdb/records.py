@@ -307,6 +307,8 @@ _UNDECOMPOSED = str.maketrans(
 
 def fold(text: str) -> str:
     """Accents removed and case folded: 'gonzalez' for 'González', 'orsted' for 'Ørsted'."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

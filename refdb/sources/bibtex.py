@@ -140,6 +140,7 @@ _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
 _LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
 _NUMBER = re.compile(r"-?\d+")
+_BRACE = re.compile(r"[{}]")
 _SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"])
 _NAME_FIELDS = ("author", "editor")
 _NOT_INHERITED = frozenset(
@@ -247,6 +248,8 @@ def _short(value: Any) -> str:
 
 def _split_concatenation(value: str) -> list[str]:
     """`jp # { Suppl} # "x"` -> ['jp', '{ Suppl}', '"x"']: split at `#` outside braces/quotes."""
+    if "#" not in value:
+        return [value.strip()]
     pieces: list[str] = []
     depth, quoted, start = 0, False, 0
     for index, char in enumerate(value):
@@ -304,9 +307,8 @@ class _ResolveMacros(mw.BlockMiddleware):
             value = field.value
             if not isinstance(value, str):
                 continue
-            pieces = _split_concatenation(value)
-            if len(pieces) == 1 and (_is_braced_whole(value) or value.startswith('"')):
-                continue
+            if "#" not in value and value[:1] in ("{", '"'):
+                continue  # one braced or quoted value: nothing to resolve
             name = field.key
 
             def warn(message: str, name: str = name) -> None:
@@ -424,8 +426,14 @@ def _literal_specials(value: str) -> str:
     )
 
 
+_LATEX_MARKUP = re.compile(r"[\\{}~$]|--|``|''|[?!]`")
+"""What pylatexenc would change in a value: most values hold none of it, and skip the parser."""
+
+
 def latex_to_unicode(value: str) -> str:
     """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
+    if not _LATEX_MARKUP.search(value):
+        return " ".join(value.replace("\u00ad", "").split())
     with _quiet("pylatexenc"):
         text = _LATEX.latex_to_text(_literal_specials(value))
     return " ".join(text.replace("\u00ad", "").split())
@@ -454,9 +462,9 @@ def _is_braced_whole(text: str) -> bool:
     if not (text.startswith("{") and text.endswith("}")):
         return False
     depth = 0
-    for index, char in enumerate(text):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth == 0 and index < len(text) - 1:
+    for brace in _BRACE.finditer(text):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0 and brace.end() < len(text):
             return False
     return True
 

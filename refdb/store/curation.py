@@ -431,7 +431,7 @@ def undo(library: Library, operation_id: int | None, *, command: str) -> Operati
     """Reverse the last operation (or a named one) when nothing later touched its rows."""
     with library.db.transaction() as session:
         operation = history.undo(session, operation_id, command)
-        reindex(session, [c.entity_id for c in operation.changes if c.entity == "study"])
+        reindex(session, history.changed_studies(session, operation.id))
         return operation
 
 

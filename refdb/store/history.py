@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
 from refdb.store.models import Change, Identifier, Indication, Operation, Study
 from refdb.store.rows import (
+    delete_studies,
     indication_snapshot,
+    insert_snapshots,
     restore_indication,
-    study_from_snapshot,
-    study_snapshot,
+    study_snapshots,
 )
 
 Entity = tuple[str, int]
@@ -35,12 +37,18 @@ def current_user() -> str:
         return "unknown"
 
 
-def snapshot(session: Session, entity: Entity) -> dict[str, Any] | None:
-    """The current state of a study or an indication, as JSON (None when it does not exist)."""
-    kind, entity_id = entity
-    if kind == "study":
-        return study_snapshot(session.get(Study, entity_id))
-    return indication_snapshot(session.get(Indication, entity_id))
+def snapshots(session: Session, entities: Iterable[Entity]) -> dict[Entity, dict[str, Any] | None]:
+    """The current state of studies and indications, as JSON (None for one that does not
+    exist); studies are read in bulk."""
+    wanted = list(entities)
+    studies = study_snapshots(session, [i for kind, i in wanted if kind == "study"])
+    states: dict[Entity, dict[str, Any] | None] = {}
+    for kind, entity_id in wanted:
+        if kind == "study":
+            states[(kind, entity_id)] = studies.get(entity_id)
+        else:
+            states[(kind, entity_id)] = indication_snapshot(session.get(Indication, entity_id))
+    return states
 
 
 class Recorder:
@@ -56,25 +64,30 @@ class Recorder:
 
     def touch(self, entity: Entity) -> None:
         """Call before changing an existing study or indication."""
-        if entity not in self._before:
-            self.session.flush()
-            self._before[entity] = snapshot(self.session, entity)
+        self.touch_all([entity])
+
+    def touch_all(self, entities: Iterable[Entity]) -> None:
+        """Call before changing existing studies or indications (read in bulk)."""
+        new = [e for e in dict.fromkeys(entities) if e not in self._before]
+        if new:
+            self._before.update(snapshots(self.session, new))
 
     def created(self, entity: Entity) -> None:
         """Call after adding (and flushing) a new study or indication."""
         self._before.setdefault(entity, None)
 
     def finish(self, undoes: Operation | None = None) -> Operation | None:
-        """Log the operation with each row's before and after; None when nothing changed."""
-        self.session.flush()
-        changes = []
-        for entity, before in self._before.items():
-            after = snapshot(self.session, entity)
-            if before != after:
-                changes.append(
-                    Change(entity=entity[0], entity_id=entity[1], before=before, after=after)
-                )
-        self.changed_studies = [c.entity_id for c in changes if c.entity == "study"]
+        """Log the operation with each row's before and after; None when nothing changed.
+
+        The change rows are written with one executemany, not one ORM object each."""
+        after = snapshots(self.session, self._before)
+        changed = [e for e, before in self._before.items() if before != after[e]]
+        self.changed_studies = [entity_id for kind, entity_id in changed if kind == "study"]
+        changes: list[dict[str, Any]] = [
+            {"entity": kind, "entity_id": entity_id, "before": self._before[(kind, entity_id)]}
+            | {"after": after[(kind, entity_id)]}
+            for kind, entity_id in changed
+        ]
         if not changes:
             return None
         operation = Operation(
@@ -82,10 +95,12 @@ class Recorder:
             user=current_user(),
             command=self.command,
             undoes=undoes.id if undoes else None,
-            changes=changes,
         )
         self.session.add(operation)
         self.session.flush()
+        for change in changes:
+            change["operation_id"] = operation.id
+        self.session.execute(insert(Change), changes)
         self.operation_id = operation.id
         if undoes is not None:
             undoes.undone_by = operation.id
@@ -106,14 +121,34 @@ class OperationInfo:
 
 
 def list_operations(session: Session, limit: int | None = None) -> list[OperationInfo]:
-    """The operations, newest first."""
-    query = select(Operation).order_by(Operation.id.desc())
+    """The operations, newest first, with how many rows each changed (counted, not loaded)."""
+    counts = (
+        select(Change.operation_id, func.count().label("n"))
+        .group_by(Change.operation_id)
+        .subquery()
+    )
+    query = (
+        select(Operation, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.operation_id == Operation.id)
+        .order_by(Operation.id.desc())
+    )
     if limit:
         query = query.limit(limit)
     return [
-        OperationInfo(op.id, op.at, op.user, op.command, len(op.changes), op.undoes, op.undone_by)
-        for op in session.scalars(query)
+        OperationInfo(op.id, op.at, op.user, op.command, int(n), op.undoes, op.undone_by)
+        for op, n in session.execute(query)
     ]
+
+
+def changed_studies(session: Session, operation_id: int) -> list[int]:
+    """The ids of the studies an operation changed."""
+    return list(
+        session.scalars(
+            select(Change.entity_id).where(
+                Change.operation_id == operation_id, Change.entity == "study"
+            )
+        )
+    )
 
 
 def _net_changes(operation: Operation) -> dict[Entity, tuple[Any, Any]]:
@@ -224,8 +259,9 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
     """Reverse an operation, provided nothing later changed the same rows; log it as one."""
     target = pick_operation(session, operation_id)
     net = _net_changes(target)
+    current = snapshots(session, net)
     for entity, (_before, after) in net.items():
-        if snapshot(session, entity) != after:
+        if current[entity] != after:
             blocker = _blocker(session, target, entity)
             who = (
                 f"operation {blocker.id} ({blocker.command}) changed {_describe(entity, after)} later;"
@@ -235,9 +271,9 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
             )
             raise RefdbError(f"cannot undo operation {target.id}: {who}")
     _check_identifiers_free(session, target, net)
+    target_id = target.id
     recorder = Recorder(session, command)
-    for entity in net:
-        recorder.touch(entity)
+    recorder.touch_all(net)
     # Studies are removed first and put back afterwards, so that identifiers that moved
     # between studies (a merge) never collide; indications are updated in place so that
     # the links of studies outside this operation survive.
@@ -247,21 +283,15 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
         if before is not None:
             restore_indication(session, entity[1], before)
     session.flush()
-    for entity, _states in studies:
-        current = session.get(Study, entity[1])
-        if current is not None:
-            session.delete(current)
-    session.flush()
+    delete_studies(session, [entity[1] for entity, _states in studies])
     session.expunge_all()
-    for _entity, (before, _after) in studies:
-        if before is not None:
-            session.add(study_from_snapshot(before))
+    insert_snapshots(session, [before for _e, (before, _a) in studies if before is not None])
     session.flush()
     for entity, (before, _after) in indications:
         if before is None:
             restore_indication(session, entity[1], None)
-    target = session.get(Operation, target.id) or target
+    target = session.get(Operation, target_id) or target
     operation = recorder.finish(undoes=target)
     if operation is None:
-        raise RefdbError(f"operation {target.id}: nothing left to undo")
+        raise RefdbError(f"operation {target_id}: nothing left to undo")
     return operation

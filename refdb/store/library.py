@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -20,8 +20,8 @@ from refdb.records import (
     base_citation_key,
     doi_key,
     normalise_doi,
-    normalise_title,
 )
+from refdb.store.batch import save_batch
 from refdb.store.database import Database
 from refdb.store.history import Recorder, now
 from refdb.store.models import Identifier, Indication, Study, StudyIndication
@@ -266,31 +266,7 @@ class Library:
         study.links.append(StudyIndication(indication=indication, position=(position or 0) + 1))
         return True
 
-    def match(self, session: Session, ref: Reference) -> Study | None:
-        """The stored study this Reference is: same PMID, else DOI, else title and year."""
-        for kind in ("pmid", "doi"):
-            value = getattr(ref, kind)
-            if value:
-                study_id = session.scalars(
-                    select(Identifier.study_id).where(_identifier_is(kind, value))
-                ).first()
-                if study_id is not None:
-                    return session.get(Study, study_id)
-        candidates = session.scalars(
-            select(Study).where(
-                Study.title_norm == normalise_title(ref.title),
-                Study.year == ref.year if ref.year is not None else Study.year.is_(None),
-            )
-        ).all()
-        for candidate in candidates:
-            # A title match is the same study only when no identifier contradicts it.
-            ids = {i.kind: i.value.lower() for i in candidate.identifiers}
-            incoming = {"pmid": ref.pmid, "doi": doi_key(ref.doi) if ref.doi else None}
-            if all(not v or ids.get(k) in (None, v) for k, v in incoming.items()):
-                return candidate
-        return None
-
-    def _taken_keys(self, session: Session) -> set[str]:
+    def taken_keys(self, session: Session) -> set[str]:
         """Every key and old key in use; loaded once per transaction, kept up to date here."""
         taken: set[str] | None = session.info.get("refdb_taken_keys")
         if taken is None:
@@ -304,7 +280,7 @@ class Library:
         """A citation key no study holds: the Reference's own key when it is a well-formed key
         and free (a file's keys, which sites already link to, survive an import), else
         familyYEARfirstword with a, b, ... on clashes."""
-        taken = self._taken_keys(session)
+        taken = self.taken_keys(session)
         key = ref.key if ref.key and _KEY_SHAPE.match(ref.key) and ref.key not in taken else None
         if key is None:
             base = base_citation_key(ref)
@@ -430,67 +406,6 @@ class Library:
             study.updated_at = now()
         return changes
 
-    def save_one(
-        self,
-        session: Session,
-        recorder: Recorder,
-        ref: Reference,
-        *,
-        source: str,
-        indications: Sequence[str] = (),
-        force: bool = False,
-    ) -> SaveResult:
-        """Add a Reference, or merge it into the study it already is; file it under indications.
-
-        Keywords that name a known indication file the study under it (and are not kept as
-        keywords too).
-        """
-        known_names = {i.name.casefold(): i for i in session.scalars(select(Indication))}
-        tagged = [k for k in ref.keywords if k.casefold() in known_names]
-        ref = replace(ref, keywords=[k for k in ref.keywords if k.casefold() not in known_names])
-        study = self.match(session, ref)
-        if study is None:
-            study = Study(
-                key=self.new_key(session, ref),
-                type=ref.type,
-                authors_complete=ref.authors_complete,
-                editors=[],
-                circa=False,
-                publication_types=[],
-                mesh_terms=[],
-                keywords=[],
-                notices=[],
-                provenance={"title": {"source": source, "at": now().isoformat(timespec="seconds")}},
-                created_at=now(),
-                updated_at=now(),
-            )
-            set_title(study, ref.title)
-            session.add(study)
-            session.flush()
-            taken = self._taken_keys(session)
-            if ref.key and ref.key != study.key and ref.key not in taken:
-                # A file's own key that refdb could not keep stays findable as an alias.
-                study.identifiers.append(Identifier(kind="alias", value=ref.key))
-                taken.add(ref.key)
-            recorder.created(("study", study.id))
-            changes = self.apply(session, study, ref, source, force=force)
-            action = "added"
-        else:
-            recorder.touch(("study", study.id))
-            changes = self.apply(session, study, ref, source, force=force)
-            action = "updated" if any(c.skipped is None for c in changes) else "unchanged"
-        wanted = [*indications, *ref.indications, *tagged]
-        linked = False
-        for name in dict.fromkeys(w.strip() for w in wanted if w.strip()):
-            indication = self.ensure_indication(
-                session, recorder, IndicationSpec(name=name, heading=f"For {name}")
-            )
-            linked = self.link(session, recorder, study, indication) or linked
-        if linked and action == "unchanged":
-            action = "updated"
-        session.flush()
-        return SaveResult(action, study.key, study.title, changes)
-
     def save(
         self,
         refs: Sequence[Reference],
@@ -513,19 +428,16 @@ class Library:
                 recorder = Recorder(session, command)
                 for spec in specs:
                     self.ensure_indication(session, recorder, spec)
-                for done, ref in enumerate(refs, start=1):
-                    summary.results.append(
-                        self.save_one(
-                            session,
-                            recorder,
-                            ref,
-                            source=source,
-                            indications=indications,
-                            force=force,
-                        )
-                    )
-                    if progress is not None:
-                        progress(done, len(refs))
+                summary.results = save_batch(
+                    self,
+                    session,
+                    recorder,
+                    refs,
+                    source=source,
+                    indications=indications,
+                    force=force,
+                    progress=progress,
+                )
                 if dry_run:
                     raise _DryRun
                 summary.operation_id = self.commit(session, recorder)

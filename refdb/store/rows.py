@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from refdb.records import Author, FieldSource, Notice, Reference, normalise_title
@@ -103,31 +104,107 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def study_snapshot(study: Study | None) -> dict[str, Any] | None:
-    """Every row that makes up a study, as JSON: enough to put it back exactly."""
-    if study is None:
-        return None
-    return {
-        "study": {name: _jsonable(getattr(study, name)) for name in STUDY_COLUMNS},
-        "authors": [
-            {
-                c: getattr(a, c)
-                for c in ("id", "position", "family", "given", "literal", "suffix", "initials")
+T = TypeVar("T")
+_AUTHOR_KEYS = ("id", "position", "family", "given", "literal", "suffix", "initials")
+CHUNK = 500
+"""Ids per `IN (...)` list: under SQLite's and PostgreSQL's limits on bound parameters."""
+
+
+def chunks(ids: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """The values in slices of at most `size`."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def study_snapshots(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Every row that makes up each study, as JSON: enough to put it back exactly.
+
+    Read with four Core queries per 500 studies, not an object graph: an import of 100,000
+    studies logs (and an undo compares) 100,000 of these. A study that does not exist is left
+    out of the result.
+    """
+    session.flush()
+    wanted = sorted(set(ids))
+    found: dict[int, dict[str, Any]] = {}
+    studies, authors = Study.__table__, AuthorRow.__table__
+    identifiers, links = Identifier.__table__, StudyIndication.__table__
+    for chunk in chunks(wanted):
+        for row in session.execute(select(studies).where(studies.c.id.in_(chunk))).mappings():
+            found[row["id"]] = {
+                "study": {name: _jsonable(row[name]) for name in STUDY_COLUMNS},
+                "authors": [],
+                "identifiers": [],
+                "links": [],
             }
-            for a in sorted(study.authors, key=lambda a: a.position)
-        ],
-        "identifiers": sorted(
-            ({"id": i.id, "kind": i.kind, "value": i.value} for i in study.identifiers),
-            key=lambda i: (i["kind"], i["value"]),
-        ),
-        "links": sorted(
-            (
-                {"indication_id": link.indication_id, "position": link.position}
-                for link in study.links
-            ),
-            key=lambda link: link["indication_id"],
-        ),
-    }
+        rows = session.execute(
+            select(authors)
+            .where(authors.c.study_id.in_(chunk))
+            .order_by(authors.c.study_id, authors.c.position)
+        ).mappings()
+        for row in rows:
+            found[row["study_id"]]["authors"].append({k: row[k] for k in _AUTHOR_KEYS})
+        rows = session.execute(
+            select(identifiers)
+            .where(identifiers.c.study_id.in_(chunk))
+            .order_by(identifiers.c.study_id, identifiers.c.kind, identifiers.c.value)
+        ).mappings()
+        for row in rows:
+            found[row["study_id"]]["identifiers"].append(
+                {"id": row["id"], "kind": row["kind"], "value": row["value"]}
+            )
+        rows = session.execute(
+            select(links)
+            .where(links.c.study_id.in_(chunk))
+            .order_by(links.c.study_id, links.c.indication_id)
+        ).mappings()
+        for row in rows:
+            found[row["study_id"]]["links"].append(
+                {"indication_id": row["indication_id"], "position": row["position"]}
+            )
+    return found
+
+
+def insert_snapshots(session: Session, snapshots: Sequence[dict[str, Any]]) -> None:
+    """Put studies back exactly as their snapshots hold them (ids included), in bulk."""
+    if not snapshots:
+        return
+    session.flush()
+    study_rows = []
+    for snapshot in snapshots:
+        columns = dict(snapshot["study"])
+        for name in _DATETIME_COLUMNS:
+            if isinstance(columns.get(name), str):
+                columns[name] = datetime.fromisoformat(columns[name])
+        study_rows.append(columns)
+    session.execute(insert(Study), study_rows)
+    children = (
+        (AuthorRow, "authors"),
+        (Identifier, "identifiers"),
+        (StudyIndication, "links"),
+    )
+    for model, part in children:
+        rows = [
+            {"study_id": snap["study"]["id"], **row} for snap in snapshots for row in snap[part]
+        ]
+        if rows:
+            session.execute(insert(model), rows)
+
+
+def delete_studies(session: Session, ids: Sequence[int]) -> None:
+    """Delete studies with their authors, identifiers and links, in bulk."""
+    session.flush()
+    for model, column in (
+        (AuthorRow, AuthorRow.study_id),
+        (Identifier, Identifier.study_id),
+        (StudyIndication, StudyIndication.study_id),
+        (Study, Study.id),
+    ):
+        for chunk in chunks(list(ids)):
+            session.execute(
+                delete(model).where(column.in_(chunk)),
+                execution_options={"synchronize_session": False},
+            )
+    session.expire_all()
 
 
 def indication_snapshot(indication: Indication | None) -> dict[str, Any] | None:
@@ -140,19 +217,6 @@ def indication_snapshot(indication: Indication | None) -> dict[str, Any] | None:
         "heading": indication.heading,
         "position": indication.position,
     }
-
-
-def study_from_snapshot(snapshot: dict[str, Any]) -> Study:
-    """A new Study row (with its authors, identifiers and links) from a snapshot."""
-    columns = dict(snapshot["study"])
-    for name in _DATETIME_COLUMNS:
-        if isinstance(columns.get(name), str):
-            columns[name] = datetime.fromisoformat(columns[name])
-    study = Study(**columns)
-    study.authors = [AuthorRow(**a) for a in snapshot["authors"]]
-    study.identifiers = [Identifier(**i) for i in snapshot["identifiers"]]
-    study.links = [StudyIndication(**link) for link in snapshot["links"]]
-    return study
 
 
 def restore_indication(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from refdb.store.models import Study
+from refdb.store.rows import chunks
 
 # bm25 weights per column of study_search: study_id, key, title, authors, journal, abstract.
 _WEIGHTS = "0.0, 5.0, 10.0, 5.0, 2.0, 1.0"
@@ -19,32 +19,30 @@ def _words(query: str) -> list[str]:
     return re.findall(r"[^\W_]+", query.casefold())
 
 
-def _author_text(study: Study) -> str:
-    return " ".join(" ".join(p for p in (a.family, a.given, a.literal) if p) for a in study.authors)
-
-
 def reindex(session: Session, study_ids: Sequence[int]) -> None:
-    """Refresh the search index for these studies (added, changed or removed)."""
+    """Refresh the search index for these studies (added, changed or removed): one DELETE and
+    one INSERT ... SELECT per 500 studies."""
     if session.get_bind().dialect.name != "sqlite" or not study_ids:
         return
-    for study_id in study_ids:
-        session.execute(text("DELETE FROM study_search WHERE study_id = :id"), {"id": study_id})
-        study = session.get(Study, study_id)
-        if study is None:
-            continue
+    session.flush()
+    for chunk in chunks(sorted(set(study_ids))):
+        ids = {"ids": list(chunk)}
+        session.execute(
+            text("DELETE FROM study_search WHERE study_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            ids,
+        )
         session.execute(
             text(
                 "INSERT INTO study_search (study_id, key, title, authors, journal, abstract) "
-                "VALUES (:id, :key, :title, :authors, :journal, :abstract)"
-            ),
-            {
-                "id": study.id,
-                "key": study.key,
-                "title": study.title,
-                "authors": _author_text(study),
-                "journal": f"{study.container_title or ''} {study.container_title_short or ''}",
-                "abstract": study.abstract or "",
-            },
+                "SELECT s.id, s.key, s.title, coalesce((SELECT group_concat("
+                "  trim(coalesce(a.family, '') || ' ' || coalesce(a.given, '') || ' ' || "
+                "  coalesce(a.literal, '')), ' ') FROM authors a WHERE a.study_id = s.id), ''), "
+                "coalesce(s.container_title, '') || ' ' || coalesce(s.container_title_short, ''), "
+                "coalesce(s.abstract, '') FROM studies s WHERE s.id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            ids,
         )
 
 
