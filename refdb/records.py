@@ -237,8 +237,18 @@ class Reference:
         return ("title", f"{normalise_title(self.title)}|{self.year or ''}")
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain JSON-ready dict of every field (for `--json` and the change log)."""
-        return asdict(self)
+        """A plain JSON-ready dict of every field (for `--json` and the change log).
+
+        `dataclasses.asdict` deep-copies every value; this copies the few nested records
+        only, which matters for `list --json` over 100,000 studies."""
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data["authors"] = [vars(a).copy() for a in self.authors]
+        data["editors"] = [vars(a).copy() for a in self.editors]
+        data["notices"] = [vars(n).copy() for n in self.notices]
+        data["provenance"] = {k: vars(v).copy() for k, v in self.provenance.items()}
+        for name in ("publication_types", "mesh_terms", "keywords", "aliases", "indications"):
+            data[name] = list(data[name])
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reference:
@@ -252,6 +262,9 @@ class Reference:
             k: FieldSource(**v) for k, v in (values.get("provenance") or {}).items()
         }
         return cls(**values)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Reference))
 
 
 def initials_of(given: str) -> str:

@@ -172,10 +172,13 @@ def command_line() -> str:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable JSON on stdout, and nothing else there."""
+    """Machine-readable JSON on stdout, and nothing else there: indented for a person at a
+    terminal, compact for a program (json's C encoder, several times faster on 100,000
+    studies)."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False, default=str) + "\n")
 
 
 def note(message: str) -> None:

@@ -25,7 +25,7 @@ from refdb.store.batch import save_batch
 from refdb.store.database import Database
 from refdb.store.history import Recorder, now
 from refdb.store.models import Identifier, Indication, Study, StudyIndication
-from refdb.store.rows import set_authors, set_title, to_reference
+from refdb.store.rows import references_for, set_authors, set_title, to_reference
 from refdb.store.search import reindex, search_ids
 
 IDENTIFIER_FIELDS = ("pmid", "doi", "pmcid")
@@ -159,22 +159,24 @@ class Library:
     def get(self, ref: str) -> Reference:
         """One study as a Reference (REF: key, PMID, DOI or id)."""
         with self.db.reading() as session:
-            return to_reference(self.find(session, ref))
+            (found,) = references_for(session, [self.find(session, ref).id])
+            return found
 
     def studies(self, indication: str | None = None) -> list[Reference]:
         """All studies (or one indication's), in page order."""
         with self.db.reading() as session:
             if indication is None:
-                rows = session.scalars(_study_query().order_by(Study.id)).all()
-                return [to_reference(s) for s in rows]
-            found = self.indication(session, indication)
-            query = (
-                _study_query()
-                .join(StudyIndication, StudyIndication.study_id == Study.id)
-                .where(StudyIndication.indication_id == found.id)
-                .order_by(StudyIndication.position, Study.id)
-            )
-            return [to_reference(s) for s in session.scalars(query).all()]
+                ids = list(session.scalars(select(Study.id).order_by(Study.id)))
+            else:
+                found = self.indication(session, indication)
+                ids = list(
+                    session.scalars(
+                        select(StudyIndication.study_id)
+                        .where(StudyIndication.indication_id == found.id)
+                        .order_by(StudyIndication.position, StudyIndication.study_id)
+                    )
+                )
+            return references_for(session, ids)
 
     def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
         """The page's sections in order: each indication's heading and its studies."""
@@ -193,9 +195,7 @@ class Library:
     def search(self, query: str, limit: int = 50) -> list[Reference]:
         """Studies matching every word of the query in title, abstract, authors, journal or key."""
         with self.db.reading() as session:
-            ids = search_ids(session, query, limit)
-            studies = {s.id: s for s in session.scalars(_study_query().where(Study.id.in_(ids)))}
-            return [to_reference(studies[i]) for i in ids if i in studies]
+            return references_for(session, search_ids(session, query, limit))
 
     def indications(self) -> list[IndicationInfo]:
         """The indications in page order, with how many studies each holds."""

@@ -71,6 +71,80 @@ def to_reference(study: Study) -> Reference:
     )
 
 
+def references_for(session: Session, ids: Sequence[int]) -> list[Reference]:
+    """The References of these studies, in the order given, read with Core queries (four
+    per 500 studies, as `study_snapshots`), not an object graph."""
+    states = study_snapshots(session, ids)
+    names: dict[int, str] = {}
+    positions: dict[int, int] = {}
+    for indication_id, name, position in session.execute(
+        select(Indication.id, Indication.name, Indication.position)
+    ):
+        names[indication_id], positions[indication_id] = name, position
+    refs = []
+    for study_id in ids:
+        state = states.get(study_id)
+        if state is None:
+            continue
+        row = state["study"]
+        ids_of = {i["kind"]: i["value"] for i in state["identifiers"] if i["kind"] != "alias"}
+        links = sorted(state["links"], key=lambda link: positions[link["indication_id"]])
+        values = {name: row[name] for name in _REFERENCE_COLUMNS}
+        refs.append(
+            Reference(
+                **values,
+                authors=[
+                    Author(
+                        **{k: a[k] for k in ("family", "given", "literal", "suffix", "initials")}
+                    )
+                    for a in state["authors"]
+                ],
+                editors=[Author(**e) for e in row["editors"] or []],
+                circa=bool(row["circa"]),
+                doi=ids_of.get("doi"),
+                pmid=ids_of.get("pmid"),
+                pmcid=ids_of.get("pmcid"),
+                aliases=sorted(i["value"] for i in state["identifiers"] if i["kind"] == "alias"),
+                indications=[names[link["indication_id"]] for link in links],
+                notices=[Notice(**n) for n in row["notices"] or []],
+                provenance={k: FieldSource(**v) for k, v in (row["provenance"] or {}).items()},
+                publication_types=list(row["publication_types"] or []),
+                mesh_terms=list(row["mesh_terms"] or []),
+                keywords=list(row["keywords"] or []),
+            )
+        )
+    return refs
+
+
+_REFERENCE_COLUMNS = (
+    "id",
+    "key",
+    "type",
+    "title",
+    "page_title",
+    "authors_complete",
+    "container_title",
+    "container_title_short",
+    "year",
+    "month",
+    "day",
+    "season",
+    "date_text",
+    "epub_date",
+    "volume",
+    "issue",
+    "pages",
+    "url",
+    "abstract",
+    "language",
+    "publisher",
+    "issn",
+    "status",
+    "status_note",
+    "evidence_level",
+)
+
+
 def set_authors(study: Study, authors: list[Author]) -> None:
     """Replace a study's authors, keeping their order."""
     study.authors.clear()
