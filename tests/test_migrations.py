@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 
 from refdb.store import database
 from refdb.store.models import Base
+from tests.conftest import RunCli, dump
 
 DATA_TABLES = {
     "studies",
@@ -56,3 +57,28 @@ def test_downgrade_then_upgrade_round_trips(any_db_url: str) -> None:
     assert _tables(db.engine) >= DATA_TABLES
     assert db.revision() == database.head_revision()
     db.close()
+
+
+def test_schema_revision_is_the_newest_migration() -> None:
+    """Opening a database at SCHEMA_REVISION skips Alembic: the constant must name the head of
+    migrations/versions (bump it with every new migration)."""
+    assert database.head_revision() == database.SCHEMA_REVISION
+
+
+def test_migrating_a_filled_sqlite_database_keeps_every_row(cli: RunCli, db_url: str) -> None:
+    """0003 rebuilds `studies` (batch mode); with foreign keys on, dropping the old table would
+    cascade to every author, identifier and indication link."""
+    assert cli("seed").exit_code == 0
+    before = dump(db_url)
+    plain = sqlalchemy.create_engine(db_url)  # foreign keys off: the downgrade keeps every row
+    database.downgrade(plain, "0002")
+    plain.dispose()
+    assert dump(db_url)["authors"] == before["authors"]
+
+    db = database.Database(db_url)  # opening migrates it back to the head
+    assert db.revision() == database.SCHEMA_REVISION
+    db.close()
+    after = dump(db_url)
+    for table in ("authors", "identifiers", "indications", "study_indications"):
+        assert after[table] == before[table], table
+    assert len(after["studies"]) == len(before["studies"])

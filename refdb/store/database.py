@@ -1,4 +1,10 @@
-"""Engine, schema migration and sessions: one transaction per command."""
+"""Engine, schema migration and sessions: one transaction per command.
+
+Opening a database reads its schema revision with one plain query. Only when it differs from
+SCHEMA_REVISION (a new database, or refdb was upgraded) is Alembic imported, and the migration
+then runs under the database's write lock, so that commands started together on a new database
+wait for one another instead of racing to create the schema.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,24 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from refdb.errors import RefdbError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+SCHEMA_REVISION = "0003"
+"""The newest revision in `migrations/versions` (tests/test_migrations.py keeps them equal).
+A database at this revision is opened without importing Alembic."""
+
+WRITE_LOCK = 7106102
+"""The PostgreSQL advisory lock that is the database's write lock (writers and migrations)."""
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -30,6 +42,8 @@ def migrations_dir() -> Path:
 
 def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:
     """An Alembic Config for refdb's migrations, bound to an engine or a URL."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if url:
@@ -81,34 +95,165 @@ def make_engine(url: str) -> Engine:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at (None for an empty database)."""
+    """The schema revision the database is at (None for an empty database), read by Alembic."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
-    """The newest revision in `migrations/`."""
+    """The newest revision in `migrations/` (read by Alembic; SCHEMA_REVISION is kept equal)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def upgrade(engine: Engine) -> None:
     """Migrate the database to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Migrate the database down to a revision (default: empty)."""
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)
 
 
+def _is_missing_table(exc: DBAPIError) -> bool:
+    # PostgreSQL's undefined_table; SQLite has no error codes in its Python driver.
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    """The revision in `alembic_version` by plain SQL; None when the table is missing or empty.
+
+    On PostgreSQL a missing table leaves the connection's transaction failed: the caller ends
+    it (closing or committing the connection).
+    """
+    try:
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError as exc:
+        if _is_missing_table(exc):
+            return None
+        raise
+    revisions = sorted(str(row[0]) for row in rows)
+    if len(revisions) > 1:
+        url = connection.engine.url.render_as_string()
+        raise RefdbError(f"database {url}: several schema revisions at once: {revisions}")
+    return revisions[0] if revisions else None
+
+
+def _refuse_unknown(engine: Engine, stored: str | None) -> None:
+    """One clear line for a database that a newer refdb migrated past this code's migrations."""
+    if stored is None or stored == SCHEMA_REVISION:
+        return
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    if stored not in {s.revision for s in script.walk_revisions()}:
+        raise RefdbError(
+            f"database {engine.url.render_as_string()}: schema revision {stored!r} is newer "
+            f"than this refdb knows (its newest is {SCHEMA_REVISION}); upgrade refdb to use it"
+        )
+
+
+def _migration_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Schema changes the way SQLite documents them: foreign keys off, else batch mode's
+    # copy-and-rename of a table (0003) cascades the old table's DROP to the rows that refer
+    # to it (authors, identifiers, indication links). And pysqlite neither BEGINs nor COMMITs
+    # by itself: `_begin_immediate` opens every transaction.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _migrate_sqlite(engine: Engine) -> None:
+    """Migrate under SQLite's write lock, on an engine whose every transaction starts with
+    `BEGIN IMMEDIATE` (SQLAlchemy's recipe for pysqlite).
+
+    The re-check below waits while another process migrates (or writes) and stops there when
+    it finds the work done. Otherwise Alembic's own transaction (migrations/env.py runs in
+    `engine.begin()`) takes the lock again, reads the revision again and runs the migrations,
+    DDL included, as one locked, all-or-nothing transaction.
+    """
+    migrator = make_engine(engine.url.render_as_string(hide_password=False))
+    event.listen(migrator, "connect", _migration_pragmas)
+    event.listen(migrator, "begin", _begin_immediate)
+    try:
+        with migrator.begin() as connection:
+            stored = _stored_revision(connection)
+        if stored != SCHEMA_REVISION:
+            _refuse_unknown(engine, stored)
+            upgrade(migrator)
+    finally:
+        migrator.dispose()
+
+
+def _migrate_postgresql(engine: Engine) -> None:
+    """Migrate holding the write lock (a session advisory lock) on a connection of its own."""
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({WRITE_LOCK})")
+        lock.commit()
+        try:
+            with engine.connect() as connection:
+                stored = _stored_revision(connection)
+            if stored != SCHEMA_REVISION:
+                _refuse_unknown(engine, stored)
+                upgrade(engine)
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK})")
+            lock.commit()
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring a database that is behind to SCHEMA_REVISION, under its write lock.
+
+    The revision is read again once the lock is held: a process that waited while another
+    migrated finds the work done and migrates nothing.
+    """
+    from alembic.util.exc import CommandError
+
+    try:
+        if engine.dialect.name == "sqlite":
+            _migrate_sqlite(engine)
+        elif engine.dialect.name == "postgresql":
+            _migrate_postgresql(engine)
+        else:
+            with engine.connect() as connection:
+                stored = _stored_revision(connection)
+            _refuse_unknown(engine, stored)
+            upgrade(engine)
+    except CommandError as exc:  # e.g. a newer refdb migrated the database meanwhile
+        raise RefdbError(f"database {engine.url.render_as_string()}: {exc}") from None
+
+
 def open_engine(url: str) -> Engine:
-    """Connect, and migrate to the newest schema when the database is behind."""
+    """Connect, and migrate to the newest schema when the database is behind.
+
+    An up-to-date database costs one query and no Alembic import.
+    """
     engine = make_engine(url)
     try:
-        if current_revision(engine) != head_revision():
-            upgrade(engine)
+        with engine.connect() as connection:
+            stored = _stored_revision(connection)
+        if stored != SCHEMA_REVISION:
+            _refuse_unknown(engine, stored)
+            _migrate(engine)
     except OperationalError as exc:
+        engine.dispose()
         raise RefdbError(f"database {engine.url.render_as_string()}: {exc.orig}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -138,7 +283,7 @@ class Database:
             if self.dialect == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             elif self.dialect == "postgresql":
-                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7106102)")
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             yield session
 
     @contextmanager
