@@ -21,7 +21,7 @@ from refdb.records import (
     normalise_title,
 )
 from refdb.store.history import Recorder, now
-from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication
+from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication, table
 from refdb.store.rows import chunks
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ TitleKey = tuple[str, int | None]
 
 _SCALARS = (*BIBLIOGRAPHIC_FIELDS, *LIST_FIELDS, "status", "status_note", "page_title")
 _NOT_COLUMNS = frozenset(["doi", "pmid", "pmcid"])
+_STUDY_COLUMNS = tuple(c.name for c in table(Study).columns if c.name != "id")
 
 
 @dataclass
@@ -154,7 +155,7 @@ def save_batch(
         if not pending:
             return
         ids = session.scalars(
-            insert(Study).returning(Study.id, sort_by_parameter_order=True),
+            insert(table(Study)).returning(table(Study).c.id, sort_by_parameter_order=True),
             [new.row for new in pending],
         ).all()
         authors: list[dict[str, Any]] = []
@@ -172,9 +173,9 @@ def save_batch(
             results[new.index] = SaveResult("added", new.row["key"], new.row["title"], new.changes)
             new_ids[new.index] = study_id
         if authors:
-            session.execute(insert(AuthorRow), authors)
+            session.execute(insert(table(AuthorRow)), authors)
         if identifiers:
-            session.execute(insert(Identifier), identifiers)
+            session.execute(insert(table(Identifier)), identifiers)
         pending.clear()
         pending_keys.clear()
         pending_titles.clear()
@@ -250,7 +251,8 @@ def _new_study(
     from refdb.store.library import FieldChange
 
     key = library.new_key(session, ref)
-    row: dict[str, Any] = {
+    row: dict[str, Any] = dict.fromkeys(_STUDY_COLUMNS)  # Core's executemany wants every key
+    row |= {
         "key": key,
         "type": ref.type,
         "title": ref.title,
@@ -355,7 +357,7 @@ def _link_all(
                 touched_existing.add(index)
     if not rows:
         return
-    session.execute(insert(StudyIndication), rows)
+    session.execute(insert(table(StudyIndication)), rows)
     for index in touched_existing:
         result = results[index]
         if result is not None and result.action == "unchanged":

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
-from refdb.store.models import Change, Identifier, Indication, Operation, Study
+from refdb.store.models import Change, Identifier, Indication, Operation, Study, table
 from refdb.store.rows import (
     delete_studies,
     indication_snapshot,
@@ -100,7 +100,7 @@ class Recorder:
         self.session.flush()
         for change in changes:
             change["operation_id"] = operation.id
-        self.session.execute(insert(Change), changes)
+        self.session.execute(insert(table(Change)), changes)
         self.operation_id = operation.id
         if undoes is not None:
             undoes.undone_by = operation.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -196,3 +197,8 @@ class Change(Base):
     operation: Mapped[Operation] = relationship(
         back_populates="changes", foreign_keys=[operation_id]
     )
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table: bulk inserts go through Core, without the ORM's per-row work."""
+    return cast(Table, model.__table__)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from refdb.records import Author, FieldSource, Notice, Reference, normalise_title
-from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication
+from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication, table
 
 STUDY_COLUMNS = tuple(c.key for c in inspect(Study).column_attrs)
 _DATETIME_COLUMNS = ("created_at", "updated_at")
@@ -250,7 +250,7 @@ def insert_snapshots(session: Session, snapshots: Sequence[dict[str, Any]]) -> N
             if isinstance(columns.get(name), str):
                 columns[name] = datetime.fromisoformat(columns[name])
         study_rows.append(columns)
-    session.execute(insert(Study), study_rows)
+    session.execute(insert(table(Study)), study_rows)
     children = (
         (AuthorRow, "authors"),
         (Identifier, "identifiers"),
@@ -261,7 +261,7 @@ def insert_snapshots(session: Session, snapshots: Sequence[dict[str, Any]]) -> N
             {"study_id": snap["study"]["id"], **row} for snap in snapshots for row in snap[part]
         ]
         if rows:
-            session.execute(insert(model), rows)
+            session.execute(insert(table(model)), rows)
 
 
 def delete_studies(session: Session, ids: Sequence[int]) -> None:
