@@ -85,6 +85,10 @@ classic styles print as @misc) for types BibTeX cannot say."""
 _SUBTYPES = {"article-magazine": "magazine", "article-newspaper": "newspaper"}
 
 
+_PLAIN_WORD = re.compile(r"[^\W_]*")
+_LIGATURES = ("--", "``", "''", "?`", "!`")
+
+
 def _plain_escape(text: str) -> str:
     return text.translate(_SPECIALS)
 
@@ -96,12 +100,15 @@ def _ascii_escape(text: str) -> str:
 
 def _escaper(ascii: bool) -> Callable[[str], str]:
     def escape(text: str) -> str:
+        if _PLAIN_WORD.fullmatch(text) and (text.isascii() or not ascii):
+            return text  # letters and digits only: most calls, from protect_title's words
         encoded = (_ascii_escape if ascii else _plain_escape)(re.sub(r"\s+", " ", text))
-        # '--' in a stored title is two hyphens, not an en dash: keep them apart.
-        # '--', '``' and "''" are ligatures to LaTeX (a dash, curly quotes): keep them apart.
-        for pair in ("--", "``", "''", "?`", "!`"):
-            encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
-            encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
+        # '--', '``', "''", '?`' and '!`' are ligatures to LaTeX (a dash, quotes, inverted
+        # marks): keep them apart.
+        for pair in _LIGATURES:
+            if pair in encoded:
+                encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
+                encoded = encoded.replace(pair, pair[0] + "{}" + pair[1])
         return encoded
 
     return escape
