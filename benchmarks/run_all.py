@@ -1,6 +1,9 @@
 """Run every benchmark script in turn, each in its own process (`make bench`).
 
 Options after the script name (`--quick`, `--size N`, `--repeats N`) are passed to each script.
+`--scale-sizes A,B,...` is passed to `bench_scale.py` alone, as its `--sizes` (`make bench`
+gives 1000,10000,100000); without it, `bench_scale.py` runs at its default sizes (1000,10000),
+or its quick size with `--quick`.
 Exits 1 when any script fails or reports a failed check.
 """
 
@@ -22,7 +25,9 @@ SCRIPTS = (
     "bench_duplicates.py",
     "bench_render.py",
     "bench_pubmed_parse.py",
+    "bench_scale.py",
 )
+SCALE = "bench_scale.py"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in args):
         print(__doc__)
         return 0
+    scale_args: list[str] = []
+    if "--scale-sizes" in args:
+        at = args.index("--scale-sizes")
+        scale_args = ["--sizes", *args[at + 1 : at + 2]]
+        del args[at : at + 2]
     print(
         f"# refdb benchmarks, {datetime.date.today().isoformat()}, Python "
         f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
@@ -40,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for script in SCRIPTS:
         sys.stdout.flush()
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(HERE / script), *args], check=False)
+        own = [*args, *scale_args] if script == SCALE else args  # its --sizes wins over --size
+        done = subprocess.run([sys.executable, str(HERE / script), *own], check=False)
         print(f"({script}: {time.perf_counter() - start:.1f} s wall, exit {done.returncode})")
         print()
         if done.returncode != 0:

@@ -23,6 +23,10 @@ def _scripts() -> tuple[str, ...]:
     return tuple(sorted(p.name for p in BENCHMARKS.glob("bench_*.py")))
 
 
+# bench_scale.py runs refdb as whole processes and prints its own columns: its test is below.
+WHOLE_PROCESS = "bench_scale.py"
+
+
 @pytest.mark.usefixtures("benchmarks_on_path")
 def test_run_all_runs_every_bench_script() -> None:
     run_all = importlib.import_module("run_all")
@@ -30,7 +34,7 @@ def test_run_all_runs_every_bench_script() -> None:
 
 
 @pytest.mark.usefixtures("benchmarks_on_path")
-@pytest.mark.parametrize("script", _scripts())
+@pytest.mark.parametrize("script", [s for s in _scripts() if s != WHOLE_PROCESS])
 def test_bench_script_prints_its_figures(script: str, capsys: pytest.CaptureFixture[str]) -> None:
     module = importlib.import_module(script.removesuffix(".py"))
     args = ["--quick", "--repeats", "1"]
@@ -49,3 +53,12 @@ def test_bench_script_prints_its_figures(script: str, capsys: pytest.CaptureFixt
     baselines = [row for row in rows if "(baseline)" in row[0]]
     assert baselines and all(row[3] == "1.00" for row in baselines), out
     assert re.search(r"^check: .*: yes", out, re.M), out
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_bench_scale_runs_refdb_as_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    module = importlib.import_module(WHOLE_PROCESS.removesuffix(".py"))
+    status = module.main(["--sizes", "50", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert re.search(r"^check: .*: yes$", out, re.M), out
