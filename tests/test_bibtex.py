@@ -179,8 +179,8 @@ def test_non_utf8_and_oversized_files_are_refused(tmp_path: Path) -> None:
         read_bibtex(latin)
     big = tmp_path / "big.bib"
     with big.open("wb") as handle:
-        handle.truncate(50 * 1024 * 1024 + 1)
-    with pytest.raises(RefdbError, match="larger than 50 MB"):
+        handle.truncate(512 * 1024 * 1024 + 1)
+    with pytest.raises(RefdbError, match="larger than 512 MB"):
         read_bibtex(big)
 
 

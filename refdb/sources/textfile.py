@@ -10,8 +10,9 @@ from pathlib import Path
 from refdb.errors import RefdbError
 from refdb.records import BIBLIOGRAPHIC_FIELDS, FieldSource, Reference
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-"""Files larger than this are refused rather than read into memory."""
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Files larger than this are refused rather than read into memory (a 100,000-entry .bib
+with abstracts is about 150 MB)."""
 
 _STAMPED = (*BIBLIOGRAPHIC_FIELDS, "authors", "editors", "keywords")
 

@@ -194,7 +194,7 @@ def save_batch(
         pending_keys.update(dict.fromkeys(_identity_keys(ref), index))
         pending_titles.add(title_year)
         if progress is not None:
-            progress(index + 1, len(prepared))
+            progress(len(new_ids) + len(pending), len(prepared))
     insert_pending()
 
     if matched:
@@ -208,13 +208,13 @@ def save_batch(
                 .options(selectinload(Study.authors), selectinload(Study.identifiers))
             )
         }
-        for index, study_id in matched:
+        for done, (index, study_id) in enumerate(matched, start=1):
             study = studies[study_id]
             changes = library.apply(session, study, prepared[index][0], source, force=force)
             action = "updated" if any(c.skipped is None for c in changes) else "unchanged"
             results[index] = SaveResult(action, study.key, study.title, changes)
             if progress is not None:
-                progress(index + 1, len(prepared))
+                progress(len(new_ids) + done, len(prepared))
         session.flush()
 
     _link_all(library, session, recorder, prepared, indications, results, new_ids, matched)
