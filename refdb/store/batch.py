@@ -247,7 +247,9 @@ def _new_study(
     known: _Known,
 ) -> _NewStudy:
     """A new study: what `Library.apply` does to an empty one (every field the Reference
-    has, credited to `source`), with its identifiers unless another study holds one."""
+    has, credited to `source`), with its identifiers unless another study holds one. Its
+    changes are only the fields refused: the rest is the Reference itself (and a list of
+    every field of 100,000 new studies would cost hundreds of megabytes)."""
     from refdb.store.library import FieldChange
 
     key = library.new_key(session, ref)
@@ -285,9 +287,6 @@ def _new_study(
         elif name != "authors":
             row[name] = list(value) if isinstance(value, list) else value
         provenance[name] = {"source": source, "at": at}
-        changes.append(FieldChange(name, None, value))
-    if ref.notices:
-        changes.append(FieldChange("notices", [], list(ref.notices)))
     row["provenance"] = provenance
     taken = library.taken_keys(session)
     alias = None

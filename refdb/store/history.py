@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from refdb.errors import RefdbError
 from refdb.store.models import Change, Identifier, Indication, Operation, Study, table
 from refdb.store.rows import (
+    chunks,
     delete_studies,
     indication_snapshot,
     insert_snapshots,
@@ -79,28 +80,35 @@ class Recorder:
     def finish(self, undoes: Operation | None = None) -> Operation | None:
         """Log the operation with each row's before and after; None when nothing changed.
 
-        The change rows are written with one executemany, not one ORM object each."""
-        after = snapshots(self.session, self._before)
-        changed = [e for e, before in self._before.items() if before != after[e]]
-        self.changed_studies = [entity_id for kind, entity_id in changed if kind == "study"]
-        changes: list[dict[str, Any]] = [
-            {"entity": kind, "entity_id": entity_id, "before": self._before[(kind, entity_id)]}
-            | {"after": after[(kind, entity_id)]}
-            for kind, entity_id in changed
-        ]
-        if not changes:
+        Rows are compared and logged 500 at a time, each slice with one executemany, so an
+        import of 100,000 studies never holds all their snapshots at once."""
+        operation: Operation | None = None
+        self.changed_studies = []
+        entities = list(self._before)
+        for chunk in chunks(entities):
+            after = snapshots(self.session, chunk)
+            changes: list[dict[str, Any]] = [
+                {"entity": e[0], "entity_id": e[1], "before": self._before[e], "after": after[e]}
+                for e in chunk
+                if self._before[e] != after[e]
+            ]
+            if not changes:
+                continue
+            if operation is None:
+                operation = Operation(
+                    at=now(),
+                    user=current_user(),
+                    command=self.command,
+                    undoes=undoes.id if undoes else None,
+                )
+                self.session.add(operation)
+                self.session.flush()
+            for change in changes:
+                change["operation_id"] = operation.id
+            self.session.execute(insert(table(Change)), changes)
+            self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
+        if operation is None:
             return None
-        operation = Operation(
-            at=now(),
-            user=current_user(),
-            command=self.command,
-            undoes=undoes.id if undoes else None,
-        )
-        self.session.add(operation)
-        self.session.flush()
-        for change in changes:
-            change["operation_id"] = operation.id
-        self.session.execute(insert(table(Change)), changes)
         self.operation_id = operation.id
         if undoes is not None:
             undoes.undone_by = operation.id
