@@ -69,6 +69,21 @@ def test_a_batch_merges_its_own_duplicates_like_stored_studies(db_url: str) -> N
     library.close()
 
 
+def test_an_identifier_one_entry_adds_makes_a_later_entry_the_same_study(db_url: str) -> None:
+    from refdb.api import open_library
+
+    library = open_library(db_url)
+    library.save([Reference(title="Stored", year=2000)], source="bibtex:a.bib", command="a")
+    later = [
+        Reference(title="Stored", year=2000, doi="10.1000/new"),  # matched by title
+        Reference(title="Stored, retitled", year=2000, doi="10.1000/NEW"),  # then by its DOI
+    ]
+    summary = library.save(later, source="bibtex:b.bib", command="b")
+    assert [r.action for r in summary.results] == ["updated", "updated"]
+    assert len(library.studies()) == 1
+    library.close()
+
+
 def test_search_finds_studies_the_batch_added(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "few.bib"
     path.write_text(render_bibtex(synthetic_references(50)), encoding="utf-8")

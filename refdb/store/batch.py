@@ -187,6 +187,10 @@ def save_batch(
         study_id = _match(known, ref, title_year)
         if study_id is not None:
             matched.append((index, study_id))
+            # Its merge (below) gives the study the identifiers it lacks: later entries
+            # with them are that study too, as if the entries had been saved one by one.
+            for identity in _identity_keys(ref):
+                known.owner.setdefault(identity, study_id)
             continue
         new = _new_study(library, session, ref, index, title_year[0], source, at, known)
         new.row["created_at"] = new.row["updated_at"] = stamp
