@@ -10,9 +10,7 @@ from typing import Any
 from refdb.config import default_database_url
 from refdb.errors import RefdbError
 from refdb.records import IndicationSpec, Reference
-from refdb.sources.files import kind_of_text_file, read_references
 from refdb.sources.problems import EntryProblem
-from refdb.sources.seeds import SEED_SOURCE, load_seeds
 from refdb.store.library import Library, SaveSummary
 
 
@@ -23,6 +21,8 @@ def open_library(url: str | None = None) -> Library:
 
 def seed(library: Library, *, command: str = "refdb seed") -> SaveSummary:
     """Load the clinic's list from `seeds/`; a second run changes nothing."""
+    from refdb.sources.seeds import SEED_SOURCE, load_seeds
+
     data = load_seeds()
     return library.save(data.studies, source=SEED_SOURCE, command=command, specs=data.indications)
 
@@ -94,6 +94,8 @@ def is_titles_file(path: Path) -> bool:
     RefdbError for a file that cannot be imported (Web of Science text, a missing file)."""
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
+    from refdb.sources.files import kind_of_text_file
+
     return kind_of_text_file(path) == "titles"
 
 
@@ -118,6 +120,8 @@ def import_file(
         raise RefdbError(f"{path}: a folder, not a file")
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
+    from refdb.sources.files import read_references  # the readers load only for an import
+
     read = read_references(path, encoding)
     problems = read.sorted_problems()
     if strict and problems:

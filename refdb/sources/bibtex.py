@@ -141,6 +141,7 @@ _LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
 _NUMBER = re.compile(r"-?\d+")
 _BRACE = re.compile(r"[{}]")
+_FAMILY_COMMA_GIVEN = re.compile(r"^\s*([^,{}\\~]+?)\s*,\s*([^,{}\\~\s][^,{}\\~]*?)\s*$")
 _SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"])
 _NAME_FIELDS = ("author", "editor")
 _NOT_INHERITED = frozenset(
@@ -341,6 +342,10 @@ class _SplitNames(mw.BlockMiddleware):
                 names = repaired
             parts: list[NameParts] = []
             for name in names:
+                simple = _FAMILY_COMMA_GIVEN.match(name)
+                if simple:  # `Family, Given` with no markup: most names, without the parser
+                    parts.append(NameParts(last=simple[1].split(), first=simple[2].split()))
+                    continue
                 try:
                     parts.append(parse_single_name_into_parts(name, strict=True))
                 except InvalidNameError as exc:
