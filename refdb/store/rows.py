@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -139,35 +140,13 @@ def references_for(session: Session, ids: Sequence[int]) -> list[Reference]:
     return [found[i] for i in ids if i in found]
 
 
-_REFERENCE_COLUMNS = (
-    "id",
-    "key",
-    "type",
-    "title",
-    "page_title",
-    "authors_complete",
-    "container_title",
-    "container_title_short",
-    "year",
-    "month",
-    "day",
-    "season",
-    "circa",
-    "date_text",
-    "epub_date",
-    "volume",
-    "issue",
-    "pages",
-    "url",
-    "abstract",
-    "language",
-    "publisher",
-    "issn",
-    "status",
-    "status_note",
-    "evidence_level",
-)
 _JSON_COLUMNS = ("editors", "notices", "provenance", "publication_types", "mesh_terms", "keywords")
+_REFERENCE_COLUMNS = tuple(
+    name
+    for name in STUDY_COLUMNS
+    if name in {f.name for f in fields(Reference)} and name not in _JSON_COLUMNS
+)
+"""The studies' columns that are Reference fields as they are (lists and records aside)."""
 
 
 def set_authors(study: Study, authors: list[Author]) -> None:
