@@ -79,6 +79,21 @@ def month_number(word: str) -> int | None:
     return _MONTH_WORDS.get(text)
 
 
+_MONTH_AND_DAY = re.compile(r"([A-Za-z]+)\.?(?:\s*(\d{1,2}))?|(\d{1,2})")
+
+
+def month_and_day(text: str) -> tuple[int, int | None] | None:
+    """A month named or numbered, and a day after it: 'jan', 'Sept.', '9', 'Oct 15' ->
+    (month, day); None when the text is not a month."""
+    match = _MONTH_AND_DAY.fullmatch(text.strip())
+    if match is None:
+        return None
+    number = month_number(match[1] or match[3])
+    if number is None:
+        return None
+    return number, int(match[2]) if match[2] else None
+
+
 def _valid_day(year: int | None, month: int | None, day: int | None) -> bool:
     if day is None:
         return True

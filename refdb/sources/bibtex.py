@@ -48,7 +48,7 @@ from bibtexparser.model import (
 )
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from refdb.dates import parse_edtf, parse_free_date, season_number
+from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
 from refdb.records import (
     CSL_TYPES,
@@ -62,7 +62,7 @@ from refdb.records import (
     normalise_doi,
     normalise_pmcid,
 )
-from refdb.sources.problems import EntryProblem, ReadResult
+from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
 ENTRY_TYPES = {
@@ -228,7 +228,7 @@ class _LowerCaseFieldKeys(mw.BlockMiddleware):
             if name in kept:
                 self._notes[_line(entry)].append(
                     f"field '{name}' is given twice; kept the first "
-                    f"({_short(_unenclosed(kept[name].value))})"
+                    f"({quoted(_unenclosed(kept[name].value))})"
                 )
                 continue
             field.key = name
@@ -240,11 +240,6 @@ class _LowerCaseFieldKeys(mw.BlockMiddleware):
 def _unenclosed(value: Any) -> str:
     text = str(value).strip()
     return text[1:-1] if text[:1] in ('"', "{") and text[-1:] in ('"', "}") else text
-
-
-def _short(value: Any) -> str:
-    text = " ".join(str(value).split())
-    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _split_concatenation(value: str) -> list[str]:
@@ -350,7 +345,7 @@ class _SplitNames(mw.BlockMiddleware):
                     parts.append(parse_single_name_into_parts(name, strict=True))
                 except InvalidNameError as exc:
                     self._notes[_line(entry)].append(
-                        f"field '{field.key}': cannot split name {_short(name)} ({exc}); "
+                        f"field '{field.key}': cannot split name {quoted(name)} ({exc}); "
                         "kept it whole"
                     )
                     parts.append(
@@ -610,17 +605,17 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
     if date:
         parsed = parse_edtf(_identifier(date))
         if parsed is None:
-            fields.warn(f"date {_short(date)} is not an ISO 8601/EDTF date; kept the text")
+            fields.warn(f"date {quoted(date)} is not an ISO 8601/EDTF date; kept the text")
             parsed = parse_free_date(latex_to_unicode(date))
     else:
         year = fields.text("year")
         # Not decoded as LaTeX: EDTF's `~` (circa) is a tie to LaTeX.
         parsed = parse_free_date(re.sub(r"[{}]", "", _identifier(year))) if year else None
         if parsed is not None and not parsed.is_plain:
-            fields.warn(f"year {_short(year)} is not a plain year; {_kept(parsed)}")
+            fields.warn(f"year {quoted(year)} is not a plain year; {_kept(parsed)}")
         month = fields.decoded("month")
         if month:
-            number = _month(month)
+            number = month_and_day(month)
             season = season_number(month)
             if parsed is None:
                 parsed = parse_free_date("")
@@ -632,13 +627,13 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
             elif season is not None:
                 parsed.season = season
             else:
-                fields.warn(f"month {_short(month)} is not a month; dropped it")
+                fields.warn(f"month {quoted(month)} is not a month; dropped it")
         elif parsed is None and (fields.text("pubstate") or "").strip().lower() == "inpress":
             parsed = parse_free_date("in press")
     if parsed is None:
         return
     if date and not parsed.is_plain:
-        fields.warn(f"date {_short(date)}: {_kept(parsed)}")
+        fields.warn(f"date {quoted(date)}: {_kept(parsed)}")
     if parsed.day is not None and parsed.month is None:
         parsed.day = None
     try:
@@ -658,28 +653,12 @@ def _kept(parsed: Any) -> str:
     return f"kept the year {parsed.year} and the text"
 
 
-def _month(value: str) -> tuple[int, int | None] | None:
-    """'jan', 'January', 'Jan.', '9', 'January 15' -> (month, day); None if not a month."""
-    match = re.fullmatch(r"([A-Za-z]+)\.?\s*(\d{1,2})?|(\d{1,2})", value.strip())
-    if not match:
-        return None
-    if match.group(3):
-        number = int(match.group(3))
-        return (number, None) if 1 <= number <= 12 else None
-    word = match.group(1).lower()
-    day = int(match.group(2)) if match.group(2) else None
-    for number, name in enumerate(MONTH_NAMES, start=1):
-        if len(word) >= 3 and name.lower().startswith(word):
-            return number, day
-    return None
-
-
 def _set_identifiers(ref: Reference, fields: _Fields) -> None:
     doi = fields.text("doi")
     if doi:
         ref.doi = normalise_doi(_identifier(doi))
         if ref.doi and not is_valid_doi(ref.doi):
-            fields.warn(f"doi {_short(ref.doi)} is not a DOI; dropped it")
+            fields.warn(f"doi {quoted(ref.doi)} is not a DOI; dropped it")
             ref.doi = None
     url = fields.text("url")
     ref.url = _identifier(url) if url else None
@@ -695,14 +674,14 @@ def _set_identifiers(ref: Reference, fields: _Fields) -> None:
         if _PMID.fullmatch(pmid):
             ref.pmid = pmid
         else:
-            fields.warn(f"pmid {_short(pmid)} is not a PMID; dropped it")
+            fields.warn(f"pmid {quoted(pmid)} is not a PMID; dropped it")
     pmcid = fields.text("pmcid")
     if not pmcid and eprint and eprinttype in ("pmc", "pmcid"):
         pmcid = eprint
     if pmcid:
         ref.pmcid = normalise_pmcid(_identifier(pmcid))
         if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}", ref.pmcid):
-            fields.warn(f"pmcid {_short(pmcid)} is not a PMCID; dropped it")
+            fields.warn(f"pmcid {quoted(pmcid)} is not a PMCID; dropped it")
             ref.pmcid = None
 
 
@@ -812,9 +791,7 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
         result.keep(ref, line, label, notes[line])
     for string in library.strings:
         for message in notes.get(_line(string), []):
-            result.problems.append(
-                EntryProblem(_line(string), f"@string {string.key}", " ".join(message.split()))
-            )
+            result.warn(_line(string), f"@string {string.key}", message)
     if not split.entries and not split.failed_blocks and text.strip():
         raise RefdbError(f"{source}: no BibTeX entries found")
     return result

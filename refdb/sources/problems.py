@@ -41,6 +41,10 @@ class ReadResult:
                 EntryProblem(line, _one_line(key), _one_line(message), index=index)
             )
 
+    def warn(self, line: int, key: str, message: str) -> None:
+        """Record a problem that belongs to no one entry (an @string definition)."""
+        self.problems.append(EntryProblem(line, _one_line(key), _one_line(message)))
+
     def skip(self, line: int, key: str, reason: str) -> None:
         """Record an entry that cannot be a reference."""
         self.problems.append(
@@ -55,3 +59,9 @@ class ReadResult:
 def _one_line(text: str) -> str:
     """A report line stays one line, whatever the file put in a key or a value."""
     return " ".join(text.split())
+
+
+def quoted(value: object) -> str:
+    """A value as a warning quotes it: on one line, cut at 40 characters."""
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:37] + "...")

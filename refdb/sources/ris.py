@@ -31,7 +31,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refdb.dates import ParsedDate, month_number, parse_edtf, parse_free_date, season_number
+from refdb.dates import (
+    ParsedDate,
+    month_and_day,
+    month_number,
+    parse_edtf,
+    parse_free_date,
+    season_number,
+)
 from refdb.errors import RefdbError
 from refdb.records import (
     Author,
@@ -43,7 +50,7 @@ from refdb.records import (
     normalise_doi,
     normalise_pmcid,
 )
-from refdb.sources.problems import ReadResult
+from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
 RIS_TYPES = {
@@ -125,7 +132,6 @@ _WOS_LINE = re.compile(r"^(?:FN|VR|PT) \S")  # Web of Science: `FN Clarivate ...
 _RIS_DATE = re.compile(
     r"^(?P<year>-?\d{1,4})?(?:/(?P<month>\d{0,2})(?:/(?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
 )
-_MONTH_DAY = re.compile(r"^([A-Za-z]+)\.?(?:\s+(\d{1,2}))?$")  # EndNote's DA: 'Oct 15', 'July'
 _CIRCA_WORDS = frozenset(["circa", "ca", "ca.", "c.", "approx", "approx."])
 _ISSN = re.compile(r"\d{4}-?\d{3}[\dXx]")
 _EPUB_DATE = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
@@ -193,7 +199,7 @@ def _split_records(text: str, source: str, result: ReadResult) -> list[_Record]:
     if kind != "ris":
         raise RefdbError(
             f"{source}: line {first[0]}: not an RIS file (expected 'TY  - ' to start "
-            f"the first record, found {_short(first[1])})"
+            f"the first record, found {quoted(first[1])})"
         )
     records: list[_Record] = []
     current: _Record | None = None
@@ -236,11 +242,6 @@ def _split_records(text: str, source: str, result: ReadResult) -> list[_Record]:
     if current is not None:
         raise RefdbError(f"{source}: line {current.start}: record never ends (no ER)")
     return records
-
-
-def _short(value: str) -> str:
-    text = " ".join(value.split())
-    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _is_bare_initials(word: str) -> bool:
@@ -344,30 +345,29 @@ def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
         iso = parse_edtf(value)
         if iso is not None and iso.is_plain and _is_date(iso):
             return iso
-        words = _MONTH_DAY.match(value)
-        named = month_number(words.group(1)) if words else None
-        if words and named:
-            parsed = ParsedDate(month=named, day=int(words.group(2)) if words.group(2) else None)
+        named = month_and_day(value)
+        if named:
+            parsed = ParsedDate(month=named[0], day=named[1])
             try:
                 check_date(None, parsed.month, parsed.day)
             except ValueError as exc:
-                warnings.append(f"{tag} {_short(value)}: {exc}; dropped it")
+                warnings.append(f"{tag} {quoted(value)}: {exc}; dropped it")
                 parsed.day = None
             return parsed
-        if words and season_number(words.group(1)) and not words.group(2):
-            return ParsedDate(season=season_number(words.group(1)))
+        if season_number(value) is not None:
+            return ParsedDate(season=season_number(value))
         parsed = parse_free_date(value)
         if not _is_date(parsed):
             parsed = ParsedDate()
         parsed.text = value
-        warnings.append(f"{tag} {_short(value)} is not a date; {_kept(parsed)}")
+        warnings.append(f"{tag} {quoted(value)} is not a date; {_kept(parsed)}")
         return parsed
     year, month, day, other = match.group("year", "month", "day", "other")
     parsed = ParsedDate(year=int(year) if year else None)
     try:
         check_date(parsed.year, None, None)
     except ValueError as exc:
-        warnings.append(f"{tag} {_short(value)}: {exc}; kept the text")
+        warnings.append(f"{tag} {quoted(value)}: {exc}; kept the text")
         parsed.year, parsed.text = None, value
     parts: list[tuple[str, int | None]] = [
         ("month", int(month) if month else None),
@@ -380,7 +380,7 @@ def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
         try:
             check_date(parsed.year, parsed.month, parsed.day)
         except ValueError as exc:
-            warnings.append(f"{tag} {_short(value)}: {exc}; dropped it")
+            warnings.append(f"{tag} {quoted(value)}: {exc}; dropped it")
             setattr(parsed, name, None)
             break
     if other:
@@ -413,7 +413,7 @@ def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> No
     if doi:
         ref.doi = normalise_doi(doi)
         if ref.doi and not is_valid_doi(ref.doi):
-            warnings.append(f"DO {_short(doi)} is not a DOI (10.NNNN/... or 10/...); dropped it")
+            warnings.append(f"DO {quoted(doi)} is not a DOI (10.NNNN/... or 10/...); dropped it")
             ref.doi = None
     urls = [u for value in record.all("UR") for u in _URL_SEPARATOR.split(value) if u]
     ref.url = urls[0] if urls else None
@@ -442,13 +442,13 @@ def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> No
             ref.pmid = value
             break
         if labelled:
-            warnings.append(f"{tag} PMID {_short(value)} is not a PMID; dropped it")
+            warnings.append(f"{tag} PMID {quoted(value)} is not a PMID; dropped it")
     for tag, value in pmcids:
         pmcid = normalise_pmcid(value)
         if pmcid and _PMCID.fullmatch(pmcid):
             ref.pmcid = pmcid
             break
-        warnings.append(f"{tag} PMCID {_short(value)} is not a PMCID; dropped it")
+        warnings.append(f"{tag} PMCID {quoted(value)} is not a PMCID; dropped it")
 
 
 def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | None:
@@ -456,7 +456,7 @@ def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | No
     kind = (record.first("TY") or "").upper()
     csl_type = RIS_TYPES.get(kind)
     if csl_type is None:
-        warnings.append(f"TY {_short(kind)} is not an RIS type; stored as 'document'")
+        warnings.append(f"TY {quoted(kind)} is not an RIS type; stored as 'document'")
         csl_type = "document"
     # BT is the title of a whole book or unpublished work, else the book a part is in.
     book_title = ("BT",) if kind in ("BOOK", "UNPB") else ()
