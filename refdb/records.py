@@ -54,6 +54,17 @@ BIBLIOGRAPHIC_FIELDS = (
 
 LIST_FIELDS = ("publication_types", "mesh_terms", "keywords")
 
+SOURCE_FIELDS = (
+    "authors",
+    "editors",
+    *BIBLIOGRAPHIC_FIELDS,
+    *LIST_FIELDS,
+    "status",
+    "status_note",
+    "page_title",
+)
+"""The fields a source sets on a study, and merging compares one by one (in this order)."""
+
 CSL_TYPES = frozenset(
     [
         "article",

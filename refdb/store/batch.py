@@ -13,8 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from refdb.records import (
-    BIBLIOGRAPHIC_FIELDS,
-    LIST_FIELDS,
+    SOURCE_FIELDS,
     IndicationSpec,
     Reference,
     doi_key,
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 TitleKey = tuple[str, int | None]
 """A normalised title and a year: how a study without a shared identifier is matched."""
 
-_SCALARS = (*BIBLIOGRAPHIC_FIELDS, *LIST_FIELDS, "status", "status_note", "page_title")
 _NOT_COLUMNS = frozenset(["doi", "pmid", "pmcid"])
 _STUDY_COLUMNS = tuple(c.name for c in table(Study).columns if c.name != "id")
 
@@ -274,7 +272,7 @@ def _new_study(
     provenance: dict[str, Any] = {"title": {"source": source, "at": at}}
     changes: list[FieldChange] = []
     identifiers: dict[str, str] = {}
-    for name in ("authors", "editors", *_SCALARS):
+    for name in SOURCE_FIELDS:
         value = getattr(ref, name)
         if value in (None, "", []) or value is False:
             continue

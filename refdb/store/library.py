@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from refdb.errors import NotFoundError, RefdbError
 from refdb.records import (
-    BIBLIOGRAPHIC_FIELDS,
-    LIST_FIELDS,
+    SOURCE_FIELDS,
     IndicationSpec,
     Reference,
     base_citation_key,
@@ -365,16 +364,7 @@ class Library:
         stamp = now().isoformat(timespec="seconds")
         wanted = set(fields_only) if fields_only is not None else None
         changes: list[FieldChange] = []
-        names = (
-            "authors",
-            "editors",
-            *BIBLIOGRAPHIC_FIELDS,
-            *LIST_FIELDS,
-            "status",
-            "status_note",
-            "page_title",
-        )
-        for name in names:
+        for name in SOURCE_FIELDS:
             if wanted is not None and name not in wanted:
                 continue
             new = getattr(ref, name)
