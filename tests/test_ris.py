@@ -114,24 +114,6 @@ def test_a_record_with_no_title_and_no_identifier_is_skipped() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("<html>not ris</html>", "refs.ris: line 1: not an RIS file"),
-        ("TI  - x\nER  - \n", "refs.ris: line 1: not an RIS file"),
-        ("TY  - JOUR\nTI  - x\n", "refs.ris: line 1: record never ends (no ER)"),
-        ("TY  - JOUR\nTI  - a\n\nTY  - JOUR\nER  - ", "refs.ris: line 4: a new record starts"),
-    ],
-)
-def test_a_file_that_cannot_be_read_as_ris_is_one_line_with_its_line_number(
-    text: str, expected: str
-) -> None:
-    with pytest.raises(RefdbError) as caught:
-        parse_ris(text, source="refs.ris")
-    assert str(caught.value).startswith(expected)
-    assert "\n" not in str(caught.value)
-
-
 def test_export_tags_and_rispy_reads_it_back() -> None:
     ref = Reference(
         title="Ketamine and Other NMDA Antagonists",
