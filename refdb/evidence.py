@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from refdb.records import Reference
 
 LEVELS = (
     "meta-analysis",
@@ -113,3 +117,39 @@ def derive_level(publication_types: Iterable[str], mesh_terms: Iterable[str]) ->
         if name.casefold() in headings:
             return DerivedLevel("observational", f"MeSH '{headings[name.casefold()]}'")
     return DerivedLevel("unclassified", "no publication type or MeSH heading that says")
+
+
+HAND_BASIS = "set by hand"
+
+
+def parse_level(text: str) -> str:
+    """A level slug from what a person or a file wrote ('RCT', 'rct', 'Preclinical (animal)',
+    'randomized controlled trial'); ValueError naming the slugs when it is none of them."""
+    wanted = " ".join(text.strip().casefold().replace("_", "-").split())
+    for level, label in LABELS.items():
+        if wanted in (level, label.casefold(), level.replace("-", " ")):
+            return level
+    aliases = {
+        "randomized controlled trial": "rct",
+        "randomised controlled trial": "rct",
+        "systematic review": "meta-analysis",
+        "network meta-analysis": "meta-analysis",
+        "preclinical (in vitro)": "preclinical",
+        "animal": "preclinical",
+        "case report": "case-report",
+        "case reports": "case-report",
+        "clinical trial": "clinical-trial",
+    }
+    if wanted in aliases:
+        return aliases[wanted]
+    raise ValueError(f"{text!r} is not an evidence level (use {', '.join(LEVELS)})")
+
+
+def settle_level(ref: Reference) -> None:
+    """Give an incoming Reference its level: the one its source states, else the one its
+    publication types and MeSH make evident (with what it was derived from)."""
+    if ref.evidence_level:
+        ref.evidence_level = parse_level(ref.evidence_level)
+        return
+    derived = derive_level(ref.publication_types, ref.mesh_terms)
+    ref.evidence_level, ref.evidence_basis = derived.level, derived.basis

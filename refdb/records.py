@@ -230,6 +230,9 @@ class Reference:
     status_note: str | None = None
     notices: list[Notice] = field(default_factory=list)
     evidence_level: str | None = None
+    """One of `evidence.LEVELS`; None until a source says or a level is derived."""
+    evidence_basis: str | None = None
+    """What the level was derived from ("publication type 'Randomized Controlled Trial'")."""
     page_title: str | None = None
     provenance: dict[str, FieldSource] = field(default_factory=dict)
     id: int | None = None
@@ -435,6 +438,7 @@ _CUSTOM_FIELDS = (
     "keywords",
     "aliases",
     "evidence_level",
+    "evidence_basis",
     "page_title",
 )
 

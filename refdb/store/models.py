@@ -74,7 +74,8 @@ class Study(Base):
     status: Mapped[str | None] = mapped_column(String(40))
     status_note: Mapped[str | None] = mapped_column(Text)
     notices: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    evidence_level: Mapped[str | None] = mapped_column(String(40))
+    evidence_level: Mapped[str | None] = mapped_column(String(40), index=True)
+    evidence_basis: Mapped[str | None] = mapped_column(Text)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -197,6 +198,52 @@ class Change(Base):
     operation: Mapped[Operation] = relationship(
         back_populates="changes", foreign_keys=[operation_id]
     )
+
+
+class Watch(Base):
+    """A saved PubMed search that proposes what is new for an indication."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    indication: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WatchRecord(Base):
+    """A PubMed record a watch found: proposed (with the record, until accepted) or dismissed
+    (never proposed again)."""
+
+    __tablename__ = "watch_records"
+    __table_args__ = (CheckConstraint("status IN ('proposed', 'dismissed')", name="status"),)
+
+    pmid: Mapped[str] = mapped_column(String(20), primary_key=True)
+    watch_id: Mapped[int | None] = mapped_column(ForeignKey("watches.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12))
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KeptOutput(Base):
+    """A file (or site folder) that `--keep` registered, rewritten after every change."""
+
+    __tablename__ = "kept_outputs"
+    __table_args__ = (CheckConstraint("kind IN ('export', 'page', 'site')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    format: Mapped[str] = mapped_column(String(20))
+    style: Mapped[str | None] = mapped_column(Text)
+    indications: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 def table(model: type[Base]) -> Table:

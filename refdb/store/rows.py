@@ -68,6 +68,7 @@ def to_reference(study: Study) -> Reference:
         status_note=study.status_note,
         notices=[Notice(**n) for n in study.notices or []],
         evidence_level=study.evidence_level,
+        evidence_basis=study.evidence_basis,
         provenance={k: FieldSource(**v) for k, v in (study.provenance or {}).items()},
     )
 
