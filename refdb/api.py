@@ -40,6 +40,53 @@ def page(
     return render_page(library.page_groups(indication), style=style, fmt=fmt)
 
 
+@dataclass
+class SiteReport:
+    """What `site` wrote: the folder, how many studies it shows, and its files."""
+
+    path: Path
+    studies: int
+    files: list[str]
+
+
+def site(
+    library: Library,
+    outdir: Path,
+    *,
+    style: str = "ama",
+    indications: Sequence[str] = (),
+) -> SiteReport:
+    """Write the static evidence site into `outdir`, atomically (built beside it, swapped in).
+
+    Studies are grouped under their indications in page order (only the named ones, when
+    `indications` is given; otherwise studies filed under none follow as "Other studies").
+    A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
+    """
+    from refdb.publish import publish_folder
+    from refdb.render.site import MARKER, SiteGroup, distinct_studies, render_site
+
+    wanted = {name.casefold() for name in indications}
+    infos = library.indications()
+    for name in indications:
+        if not any(info.name.casefold() == name.casefold() for info in infos):
+            library.page_groups(name)  # raises the store's "no such indication" error
+    groups = [
+        SiteGroup(info.name, heading, refs)
+        for info in infos
+        if not wanted or info.name.casefold() in wanted
+        for heading, refs in library.page_groups(info.name)
+    ]
+    if not wanted:
+        unfiled = [ref for ref in library.studies() if not ref.indications]
+        if unfiled:
+            groups.append(SiteGroup("", UNFILED_HEADING, unfiled))
+    shown = {group.name for group in groups}
+    specs = [IndicationSpec(i.name, i.heading, i.position) for i in infos if i.name in shown]
+    files = render_site(groups, style=style, indications=specs)
+    publish_folder(outdir, files, marker=MARKER)
+    return SiteReport(outdir, len(distinct_studies(groups)), sorted(files))
+
+
 EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "markdown", "html")
 FILE_SOURCES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json", ".txt": "ris"}
 UNFILED_HEADING = "Other studies"
@@ -189,9 +236,11 @@ def export(
 __all__: Sequence[str] = [
     "ImportReport",
     "Library",
+    "SiteReport",
     "export",
     "import_file",
     "open_library",
     "page",
     "seed",
+    "site",
 ]

@@ -1,0 +1,76 @@
+"""Publishing a folder of files atomically: the whole folder is written beside its place,
+then swapped in, so that a web server never serves half of it.
+
+A folder already at the place is replaced only when it is one refdb wrote (it holds the
+marker file) or is empty; any other folder, or a file, is refused and left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from refdb.errors import RefdbError
+
+
+def _check_replaceable(outdir: Path, marker: str) -> None:
+    if not os.path.lexists(outdir):
+        return
+    if not outdir.is_dir():
+        raise RefdbError(f"{outdir}: exists and is not a folder; not replacing it")
+    if not (outdir / marker).is_file() and any(outdir.iterdir()):
+        raise RefdbError(
+            f"{outdir}: a folder that is not a refdb site (no {marker}) and not empty; "
+            "not replacing it (choose another folder or empty it)"
+        )
+
+
+def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> None:
+    """Write `files` (relative path -> text, the marker among them) as the folder `outdir`.
+
+    The new folder is built as a hidden sibling, then `outdir` (if any) is renamed away, the
+    new folder renamed in, and the old one removed. On any failure before the swap, the
+    half-built sibling is removed and `outdir` is untouched.
+    """
+    if marker not in files:
+        raise ValueError(f"the files must hold the marker {marker!r}")
+    outdir = Path(os.path.abspath(outdir))
+    _check_replaceable(outdir, marker)
+    parent = outdir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RefdbError(f"{parent}: cannot create the folder ({exc.strerror})") from None
+    token = secrets.token_hex(4)
+    building = parent / f".{outdir.name}.refdb-new-{token}"
+    try:
+        building.mkdir()  # the umask's permissions, as any folder the user makes
+        root = building.resolve()
+        for relative, text in files.items():
+            target = building / relative
+            if root not in target.resolve().parents:
+                raise ValueError(f"{relative!r} is outside the site")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+        _check_replaceable(outdir, marker)  # again: it may have changed while we wrote
+        old = parent / f".{outdir.name}.refdb-old-{token}"
+        had_old = os.path.lexists(outdir)
+        if had_old:
+            os.rename(outdir, old)
+        try:
+            os.rename(building, outdir)
+        except OSError:
+            if had_old:
+                os.rename(old, outdir)
+            raise
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise RefdbError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    if had_old:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,562 @@
+"""The static evidence site: an index with levels, a chart and filters, a page per study, and
+downloads, as a mapping of relative file paths to their text (writing it is `refdb.publish`).
+
+Every value from the data is escaped here (`html.escape`); citations come from citeproc-py
+through `citations.format_entries`, whose HTML escapes every field. The site is
+self-contained: one CSS and one JS file shipped as package data (`site_assets/`), relative
+links only, and what the script needs carried in data- attributes (it works from file://).
+Without JavaScript every study is shown and the filters stay hidden.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from urllib.parse import quote, urlsplit
+
+from refdb.evidence import LABELS, LEVELS
+from refdb.records import IndicationSpec, Reference
+from refdb.render.citations import (
+    _restore_markup,
+    escape_field,
+    format_entries,
+    protect_inline_markup,
+)
+from refdb.render.page import DEFAULT_TITLE, _status_note, doi_url, pubmed_url
+
+MARKER = ".refdb-site"
+"""The file that marks a folder as a refdb site (a later build may replace such a folder)."""
+
+ASSETS = ("site.css", "site.js")
+
+_LEVEL_COLOURS = {
+    "meta-analysis": "#08306b",
+    "rct": "#1d5fa8",
+    "clinical-trial": "#1f7a3d",
+    "observational": "#7a5c00",
+    "case-report": "#a63603",
+    "review": "#6a51a3",
+    "preclinical": "#5a5a5a",
+    "unclassified": "#767676",
+}
+"""Bar colours, each at least 4.5:1 against white (the chart's background)."""
+
+_NOTICE_LABELS = {
+    "RetractionIn": "Retraction",
+    "ErratumIn": "Erratum",
+    "ExpressionOfConcernIn": "Expression of concern",
+}
+_SEASONS = {1: "Spring", 2: "Summer", 3: "Autumn", 4: "Winter"}
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+_LABELLED = re.compile(r"^([A-Za-z][^:.;?!\n]{0,58}):\s+(.+)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SiteGroup:
+    """One section of the index: an indication (name "" for studies filed under none)."""
+
+    name: str
+    heading: str
+    refs: Sequence[Reference]
+
+
+def esc(text: object) -> str:
+    """Text (or a number) escaped for HTML content and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def inline_html(text: str) -> str:
+    """A field that may hold PubMed's inline markup (<i>, <sup>...): that kept, all else text."""
+    return _restore_markup(escape_field(protect_inline_markup(text)))
+
+
+def level_of(ref: Reference) -> str:
+    """The study's evidence level slug, "unclassified" when it has none."""
+    return ref.evidence_level if ref.evidence_level in LABELS else "unclassified"
+
+
+def study_filename(key: str) -> str:
+    """The file name of a study's page: its key, or a safe form of it (with a short hash)."""
+    if _SAFE_NAME.match(key):
+        return f"{key}.html"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._-")[:80] or "study"
+    return f"{safe}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.html"
+
+
+def _href(path: str) -> str:
+    return esc(quote(path, safe="/._-~"))
+
+
+def http_url(url: str | None) -> str | None:
+    """The URL when it is http(s) (a `javascript:` URL never becomes a link), else None."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def pmc_url(pmcid: str) -> str:
+    """The study's full text in PubMed Central."""
+    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
+
+
+def links(ref: Reference) -> list[tuple[str, str]]:
+    """(link text saying where it goes, URL) for each place the study can be read."""
+    found = [(f"PubMed {ref.pmid}" if ref.pmid else "PubMed search for the title", pubmed_url(ref))]
+    if ref.doi:
+        found.append((f"DOI {ref.doi}", doi_url(ref.doi)))
+    if ref.pmcid:
+        found.append((f"PubMed Central {ref.pmcid}", pmc_url(ref.pmcid)))
+    url = http_url(ref.url)
+    if url and url not in {u for _, u in found}:
+        found.append((f"Publisher page ({urlsplit(url).netloc})", url))
+    return found
+
+
+def _links_html(ref: Reference) -> str:
+    return " ".join(f'<a href="{esc(url)}">{esc(text)}</a>' for text, url in links(ref))
+
+
+def full_date(ref: Reference) -> str:
+    """The publication date in words ("12 September 2015", "Spring 2004", "in press")."""
+    if ref.date_text:
+        text = ref.date_text
+    elif ref.year is None:
+        text = "no date"
+    elif ref.season and not ref.month:
+        text = f"{_SEASONS.get(ref.season, '')} {ref.year}".strip()
+    elif ref.month:
+        month = calendar.month_name[ref.month] if 1 <= ref.month <= 12 else ""
+        text = " ".join(str(p) for p in (ref.day, month, ref.year) if p)
+    else:
+        text = str(ref.year)
+    if ref.circa:
+        text = f"circa {text}"
+    if ref.epub_date:
+        text += f" (published online {ref.epub_date})"
+    return text
+
+
+def abstract_sections(abstract: str) -> list[tuple[str | None, str]]:
+    """A stored abstract as (label, text) paragraphs: PubMed's structured abstracts are kept
+    as "LABEL: text" paragraphs separated by blank lines (`sources/pubmed/parse.py`)."""
+    sections: list[tuple[str | None, str]] = []
+    for paragraph in re.split(r"\n\s*\n", abstract.strip()):
+        found = _LABELLED.match(paragraph.strip())
+        if found and len(found.group(1).split()) <= 6:
+            sections.append((found.group(1).strip(), found.group(2).strip()))
+        elif paragraph.strip():
+            sections.append((None, paragraph.strip()))
+    return sections
+
+
+def _status_html(ref: Reference) -> str:
+    status = _status_note(ref)
+    if status is None:
+        return ""
+    label, note = status
+    text = f"{label}: {note}" if note else label
+    return f'<span class="status status-{esc(ref.status)}">{esc(text)}</span>'
+
+
+def _level_html(ref: Reference) -> str:
+    level = level_of(ref)
+    return f'<span class="level level-{esc(level)}">{esc(LABELS[level])}</span>'
+
+
+# --- the page shell ------------------------------------------------------------------------
+
+
+def _document(title: str, body: str, *, root: str = "") -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en" class="no-js">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n"
+        f'<link rel="stylesheet" href="{root}site.css">\n'
+        f'<script src="{root}site.js" defer></script>\n'
+        f"</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+# --- the index -----------------------------------------------------------------------------
+
+
+def count_levels(groups: Sequence[SiteGroup]) -> list[tuple[SiteGroup, dict[str, int]]]:
+    """Per group, how many of its studies are at each level (levels with none left out)."""
+    counted = []
+    for group in groups:
+        counts: dict[str, int] = {}
+        for ref in group.refs:
+            counts[level_of(ref)] = counts.get(level_of(ref), 0) + 1
+        counted.append((group, counts))
+    return counted
+
+
+def _chart(counted: Sequence[tuple[SiteGroup, dict[str, int]]], levels: Sequence[str]) -> str:
+    label_width, bar_width, row, gap = 190, 420, 26, 8
+    biggest = max((sum(c.values()) for _, c in counted), default=0) or 1
+    height = len(counted) * (row + gap) + gap
+    width = label_width + bar_width + 50
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="chart-title">Studies per indication, by evidence level</title>',
+        '<desc id="chart-desc">A stacked bar per indication; the table below gives the same '
+        "counts.</desc>",
+    ]
+    for n, (group, counts) in enumerate(counted):
+        y = gap + n * (row + gap)
+        heading = group.heading if len(group.heading) <= 26 else group.heading[:25] + "\u2026"
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + row * 0.68:.1f}" text-anchor="end">'
+            f"{esc(heading)}</text>"
+        )
+        x = float(label_width)
+        for level in levels:
+            count = counts.get(level, 0)
+            if not count:
+                continue
+            w = bar_width * count / biggest
+            parts.append(
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row}" '
+                f'fill="{_LEVEL_COLOURS[level]}" data-indication="{esc(group.name)}" '
+                f'data-level="{esc(level)}" data-count="{count}">'
+                f"<title>{esc(group.heading)}: {count} {esc(LABELS[level])}</title></rect>"
+            )
+            x += w
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + row * 0.68:.1f}">{sum(counts.values())}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _counts_table(
+    counted: Sequence[tuple[SiteGroup, dict[str, int]]],
+    levels: Sequence[str],
+    distinct: Sequence[Reference],
+) -> str:
+    head = "".join(f'<th scope="col">{esc(LABELS[level])}</th>' for level in levels)
+    rows = []
+    for group, counts in counted:
+        cells = "".join(
+            f'<td data-indication="{esc(group.name)}" data-level="{esc(level)}">'
+            f"{counts.get(level, 0)}</td>"
+            for level in levels
+        )
+        rows.append(
+            f'<tr><th scope="row">{esc(group.heading)}</th>{cells}'
+            f"<td>{sum(counts.values())}</td></tr>"
+        )
+    totals = {level: sum(1 for ref in distinct if level_of(ref) == level) for level in levels}
+    foot = "".join(f"<td>{totals[level]}</td>" for level in levels)
+    return (
+        '<table class="counts">\n<caption>Studies per indication and evidence level '
+        "(a study filed under two indications counts in both rows)</caption>\n"
+        f'<thead><tr><th scope="col">Indication</th>{head}<th scope="col">Total</th></tr>'
+        "</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n"
+        f'<tfoot><tr><th scope="row">All studies shown</th>{foot}<td>{len(distinct)}</td></tr>'
+        "</tfoot>\n</table>"
+    )
+
+
+def _legend(levels: Sequence[str]) -> str:
+    items = "".join(
+        f'<li><span class="swatch" style="background:{_LEVEL_COLOURS[level]}"></span>'
+        f"{esc(LABELS[level])}</li>"
+        for level in levels
+    )
+    return f'<ul class="legend" aria-hidden="true">{items}</ul>'
+
+
+def _filters(groups: Sequence[SiteGroup], levels: Sequence[str]) -> str:
+    named = [g for g in groups if g.name]
+    indications = "".join(f'<option value="{esc(g.name)}">{esc(g.heading)}</option>' for g in named)
+    level_options = "".join(
+        f'<option value="{esc(level)}">{esc(LABELS[level])}</option>' for level in levels
+    )
+    return (
+        '<form class="filters" id="filters" hidden aria-label="Filter the studies">\n'
+        '<div class="field"><label for="f-indication">Indication</label>\n'
+        '<select id="f-indication" name="indication">'
+        f'<option value="">All indications</option>{indications}</select></div>\n'
+        '<div class="field"><label for="f-level">Evidence level</label>\n'
+        '<select id="f-level" name="level">'
+        f'<option value="">All levels</option>{level_options}</select></div>\n'
+        '<button type="button" id="f-reset">Show all studies</button>\n'
+        '<p id="f-status" role="status" aria-live="polite"></p>\n'
+        "</form>"
+    )
+
+
+def _index_entry(group: SiteGroup, ref: Reference, citation: str) -> str:
+    key = ref.key or ""
+    page = "studies/" + study_filename(key)
+    status = _status_html(ref)
+    who = f"{ref.first_author or 'Anonymous'} {ref.year or 'n.d.'}".strip()
+    return (
+        f'<li class="study" data-key="{esc(key)}" data-indication="{esc(group.name)}" '
+        f'data-level="{esc(level_of(ref))}">\n'
+        f'<div class="citation">{citation}</div>\n'
+        f'<p class="meta">{_level_html(ref)}{" " + status if status else ""}</p>\n'
+        f'<p class="links"><a href="{_href(page)}">Details and abstract: {esc(who)}</a> '
+        f"{_links_html(ref)}</p>\n</li>"
+    )
+
+
+def _downloads(count: int, root: str = "") -> str:
+    files = (
+        ("refs.bib", "BibTeX"),
+        ("refs.ris", "RIS (EndNote, Zotero, Mendeley)"),
+        ("refs.json", "CSL-JSON"),
+    )
+    items = "".join(
+        f'<li><a href="{root}{name}" download>{name}</a>: {esc(what)}, {count} '
+        f"stud{'y' if count == 1 else 'ies'}</li>"
+        for name, what in files
+    )
+    return f'<section class="downloads" aria-labelledby="downloads">\n<h2 id="downloads">Downloads</h2>\n<ul>{items}</ul>\n</section>'
+
+
+def _index(
+    groups: Sequence[SiteGroup],
+    citations: Sequence[Sequence[str]],
+    distinct: Sequence[Reference],
+    style: str,
+    title: str,
+    numbered: bool,
+) -> str:
+    counted = count_levels(groups)
+    used = {level for _, counts in counted for level in counts}
+    levels = [level for level in LEVELS if level in used]
+    body = [
+        '<a class="skip" href="#studies">Skip to the studies</a>',
+        f"<header>\n<h1>{esc(title)}</h1>\n<p>{len(distinct)} "
+        f"stud{'y' if len(distinct) == 1 else 'ies'}, cited in the {esc(style_name(style))} style. "
+        'Each study links to a page with its abstract and how to cite it; <a href="#downloads">'
+        "downloads</a> at the end.</p>\n</header>",
+        "<main>",
+        '<section class="glance" aria-labelledby="glance">\n<h2 id="glance">Evidence at a glance</h2>',
+        _chart(counted, levels),
+        _legend(levels),
+        _counts_table(counted, levels, distinct),
+        "</section>",
+        _filters(groups, levels),
+        '<div id="studies">',
+        '<p id="f-empty" class="empty" hidden>No study matches these filters.</p>',
+    ]
+    tag = "ol" if numbered else "ul"
+    for n, group in enumerate(groups, start=1):
+        entries = "\n".join(
+            _index_entry(group, ref, html_)
+            for ref, html_ in zip(group.refs, citations[n - 1], strict=True)
+        )
+        body.append(
+            f'<section class="group" data-indication="{esc(group.name)}" '
+            f'aria-labelledby="group-{n}">\n<h2 id="group-{n}">{esc(group.heading)}</h2>\n'
+            f'<{tag} class="studies">\n{entries}\n</{tag}>\n</section>'
+        )
+    body += ["</div>", _downloads(len(distinct)), "</main>"]
+    return _document(title, "\n".join(body))
+
+
+def style_name(style: str) -> str:
+    """How the index names the citation style: "AMA", "APA", "Vancouver", or the file's name."""
+    names = {"ama": "AMA", "apa": "APA", "vancouver": "Vancouver"}
+    return names.get(style.lower(), style.rsplit("/", 1)[-1].removesuffix(".csl"))
+
+
+# --- a study's page ------------------------------------------------------------------------
+
+
+def _dl(rows: Iterable[tuple[str, str]]) -> str:
+    items = "".join(f"<dt>{esc(term)}</dt><dd>{value}</dd>" for term, value in rows if value)
+    return f"<dl>{items}</dl>"
+
+
+def _notices_html(ref: Reference) -> str:
+    items = []
+    for notice in ref.notices:
+        text = esc(_NOTICE_LABELS.get(notice.kind, notice.kind))
+        if notice.citation:
+            text += f": {esc(notice.citation)}"
+        if notice.pmid:
+            url = f"https://pubmed.ncbi.nlm.nih.gov/{quote(notice.pmid, safe='')}/"
+            text += f' (<a href="{esc(url)}">PubMed {esc(notice.pmid)}</a>)'
+        items.append(f"<li>{text}</li>")
+    return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
+def _study_page(
+    ref: Reference,
+    citation: str,
+    headings: Sequence[str],
+    bibtex: str,
+    ris: str,
+    title: str,
+) -> str:
+    authors = "; ".join(
+        a.literal or ", ".join(p for p in (a.family, a.given) if p) for a in ref.authors
+    )
+    if ref.authors and not ref.authors_complete:
+        authors += "; et al."
+    journal = ref.container_title or ref.publisher or ""
+    level = level_of(ref)
+    basis = ref.evidence_basis or ("no basis recorded" if level != "unclassified" else "")
+    body = [
+        '<a class="skip" href="#main">Skip to the study</a>',
+        f'<nav><a href="../index.html">All studies: {esc(title)}</a></nav>',
+        f'<main id="main">\n<h1>{inline_html(ref.title)}</h1>',
+        f'<p class="meta">{_level_html(ref)}'
+        + (f" {_status_html(ref)}" if ref.status else "")
+        + "</p>",
+        '<section aria-labelledby="citation">\n<h2 id="citation">Citation</h2>',
+        f'<div class="citation">{citation}</div>',
+        _dl(
+            [
+                ("Authors", esc(authors)),
+                ("Journal", esc(journal)),
+                ("Published", esc(full_date(ref))),
+                (
+                    "Volume, issue, pages",
+                    esc(", ".join(p for p in (ref.volume, ref.issue, ref.pages) if p)),
+                ),
+                ("Filed under", esc("; ".join(headings))),
+                ("Citation key", f"<code>{esc(ref.key or '')}</code>"),
+            ]
+        ),
+        "</section>",
+    ]
+    if ref.status:
+        status = _status_note(ref)
+        label = status[0] if status else ref.status
+        body.append(
+            '<section aria-labelledby="status">\n<h2 id="status">Status: '
+            f"{esc(label)}</h2>\n"
+            + (f"<p>{esc(ref.status_note)}</p>" if ref.status_note else "")
+            + _notices_html(ref)
+            + "\n</section>"
+        )
+    body.append('<section aria-labelledby="abstract">\n<h2 id="abstract">Abstract</h2>')
+    if ref.abstract:
+        for section, text in abstract_sections(ref.abstract):
+            if section:
+                body.append(f"<h3>{esc(section)}</h3>")
+            body.append(f"<p>{inline_html(text)}</p>")
+    else:
+        body.append("<p>No abstract is stored for this study.</p>")
+    body.append("</section>")
+    body.append(
+        '<section aria-labelledby="level">\n<h2 id="level">Evidence level</h2>\n'
+        f"<p>{esc(LABELS[level])}"
+        + (f" (derived from {esc(basis)})" if basis and basis != "set by hand" else "")
+        + (" (set by hand)" if basis == "set by hand" else "")
+        + ".</p>"
+    )
+    body.append(
+        _dl(
+            [
+                ("Publication types", esc("; ".join(ref.publication_types))),
+                ("MeSH terms", esc("; ".join(ref.mesh_terms))),
+                ("Keywords", esc("; ".join(ref.keywords))),
+            ]
+        )
+    )
+    body.append("</section>")
+    link_items = "".join(
+        f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links(ref)
+    )
+    body.append(
+        f'<section aria-labelledby="links">\n<h2 id="links">Read it</h2>\n<ul>{link_items}</ul>\n</section>'
+    )
+    body.append(
+        '<section aria-labelledby="cite">\n<h2 id="cite">Cite this</h2>\n'
+        '<h3 id="cite-bibtex">BibTeX</h3>\n'
+        '<button type="button" class="copy" data-copy="bibtex-text" hidden>Copy the BibTeX</button>\n'
+        f'<pre id="bibtex-text" tabindex="0" aria-labelledby="cite-bibtex"><code>{esc(bibtex.strip())}</code></pre>\n'
+        '<h3 id="cite-ris">RIS</h3>\n'
+        '<button type="button" class="copy" data-copy="ris-text" hidden>Copy the RIS</button>\n'
+        f'<pre id="ris-text" tabindex="0" aria-labelledby="cite-ris"><code>{esc(ris.strip())}</code></pre>\n'
+        "</section>"
+    )
+    body.append("</main>")
+    plain_title = re.sub(r"<[^>]+>", "", ref.title)
+    return _document(f"{plain_title} | {title}", "\n".join(body), root="../")
+
+
+# --- the whole site ------------------------------------------------------------------------
+
+
+def distinct_studies(groups: Sequence[SiteGroup]) -> list[Reference]:
+    """Each study once, in the order the index first shows it."""
+    seen: set[str] = set()
+    refs = []
+    for group in groups:
+        for ref in group.refs:
+            identity = ref.key or repr(ref.identity())
+            if identity not in seen:
+                seen.add(identity)
+                refs.append(ref)
+    return refs
+
+
+def asset(name: str) -> str:
+    """One of the site's CSS and JS files, shipped as package data."""
+    return resources.files("refdb.render").joinpath("site_assets", name).read_text("utf-8")
+
+
+def render_site(
+    groups: Sequence[SiteGroup],
+    *,
+    style: str = "ama",
+    indications: Sequence[IndicationSpec] = (),
+    title: str = DEFAULT_TITLE,
+) -> dict[str, str]:
+    """Every file of the site, by its path relative to the site's folder.
+
+    `groups` are the index's sections in page order; `indications` the specs the BibTeX
+    download declares (so that an import of it files the studies again).
+    """
+    from refdb.render.bibtex import render_bibtex
+    from refdb.render.csljson import render_csl_json
+    from refdb.render.ris import render_ris
+
+    formatted = [format_entries(group.refs, style) for group in groups]
+    numbered = all(entry.ordinal_label for entries in formatted for entry in entries)
+    citations = [[e.body_html if numbered else e.html for e in entries] for entries in formatted]
+    by_key: dict[str, str] = {}
+    for entries, htmls in zip(formatted, citations, strict=True):
+        for entry, html_ in zip(entries, htmls, strict=True):
+            by_key.setdefault(entry.reference.key or "", html_)
+    # The index shows each group in the style's own order (APA sorts by author).
+    ordered = [
+        SiteGroup(group.name, group.heading, [entry.reference for entry in entries])
+        for group, entries in zip(groups, formatted, strict=True)
+    ]
+    distinct = distinct_studies(ordered)
+    filed: dict[str, list[str]] = {}
+    for group in ordered:
+        for ref in group.refs:
+            if group.name:
+                filed.setdefault(ref.key or "", []).append(group.heading)
+    files = {name: asset(name) for name in ASSETS}
+    files[MARKER] = "This folder is a site written by `refdb site`; each build replaces it whole.\n"
+    files["index.html"] = _index(ordered, citations, distinct, style, title, numbered)
+    for ref in distinct:
+        key = ref.key or ""
+        files["studies/" + study_filename(key)] = _study_page(
+            ref, by_key[key], filed.get(key, []), render_bibtex([ref]), render_ris([ref]), title
+        )
+    files["refs.bib"] = render_bibtex(distinct, indications=indications)
+    files["refs.ris"] = render_ris(distinct)
+    files["refs.json"] = render_csl_json(distinct)
+    return files
