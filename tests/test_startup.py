@@ -51,6 +51,7 @@ COMMANDS = [
     ["add"],
     ["enrich"],
     ["check"],
+    ["site"],
     ["db"],
     ["db", "upgrade"],
 ]

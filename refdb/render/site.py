@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import quote, urlsplit
 
-from refdb.evidence import LABELS, LEVELS
+from refdb.evidence import HAND_BASIS, LABELS, LEVELS
 from refdb.records import IndicationSpec, Reference
 from refdb.render.citations import (
     _restore_markup,
@@ -53,6 +53,7 @@ _NOTICE_LABELS = {
 }
 _SEASONS = {1: "Spring", 2: "Summer", 3: "Autumn", 4: "Winter"}
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+_UPPER_LABEL = re.compile(r"(?:^|(?<=[.!?])\s+)([A-Z][A-Z0-9 ,&/()'-]{1,48}[A-Z)]):\s+")
 _LABELLED = re.compile(r"^([A-Za-z][^:.;?!\n]{0,58}):\s+(.+)$", re.DOTALL)
 
 
@@ -146,16 +147,27 @@ def full_date(ref: Reference) -> str:
 
 
 def abstract_sections(abstract: str) -> list[tuple[str | None, str]]:
-    """A stored abstract as (label, text) paragraphs: PubMed's structured abstracts are kept
-    as "LABEL: text" paragraphs separated by blank lines (`sources/pubmed/parse.py`)."""
+    """A stored abstract as (label, text) sections.
+
+    PubMed's structured abstracts are stored as "LABEL: text" paragraphs separated by blank
+    lines (`sources/pubmed/parse.py`); a file's abstract may have lost its line breaks, so an
+    upper-case label after a sentence ("... RESULTS: ...") starts a section too. A label in
+    other case ("Background: ...") counts only at the start of one of several paragraphs.
+    """
     sections: list[tuple[str | None, str]] = []
-    for paragraph in re.split(r"\n\s*\n", abstract.strip()):
-        found = _LABELLED.match(paragraph.strip())
-        if found and len(found.group(1).split()) <= 6:
-            sections.append((found.group(1).strip(), found.group(2).strip()))
-        elif paragraph.strip():
-            sections.append((None, paragraph.strip()))
-    return sections
+    paragraphs = re.split(r"\n\s*\n", abstract.strip())
+    for paragraph in paragraphs:
+        parts = _UPPER_LABEL.split(paragraph.strip())
+        if parts[0].strip():
+            # "Background: ..." is a label only in an abstract of several paragraphs.
+            found = _LABELLED.match(parts[0].strip()) if len(paragraphs) > 1 else None
+            if found and len(found.group(1).split()) <= 6:
+                sections.append((found.group(1).strip(), found.group(2).strip()))
+            else:
+                sections.append((None, parts[0].strip()))
+        for n in range(1, len(parts) - 1, 2):
+            sections.append((parts[n].strip(), parts[n + 1].strip()))
+    return [(label, text) for label, text in sections if text]
 
 
 def _status_html(ref: Reference) -> str:
@@ -260,12 +272,12 @@ def _counts_table(
     totals = {level: sum(1 for ref in distinct if level_of(ref) == level) for level in levels}
     foot = "".join(f"<td>{totals[level]}</td>" for level in levels)
     return (
-        '<table class="counts">\n<caption>Studies per indication and evidence level '
-        "(a study filed under two indications counts in both rows)</caption>\n"
+        '<table class="counts">\n<caption>Studies per indication and evidence level</caption>\n'
         f'<thead><tr><th scope="col">Indication</th>{head}<th scope="col">Total</th></tr>'
         "</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n"
         f'<tfoot><tr><th scope="row">All studies shown</th>{foot}<td>{len(distinct)}</td></tr>'
-        "</tfoot>\n</table>"
+        "</tfoot>\n</table>\n"
+        '<p class="note">A study filed under two indications counts in both rows.</p>'
     )
 
 
@@ -411,7 +423,9 @@ def _study_page(
         authors += "; et al."
     journal = ref.container_title or ref.publisher or ""
     level = level_of(ref)
-    basis = ref.evidence_basis or ("no basis recorded" if level != "unclassified" else "")
+    basis = ref.evidence_basis or ""
+    if not basis and getattr(ref.provenance.get("evidence_level"), "source", None) == "hand":
+        basis = HAND_BASIS
     body = [
         '<a class="skip" href="#main">Skip to the study</a>',
         f'<nav><a href="../index.html">All studies: {esc(title)}</a></nav>',
@@ -458,8 +472,8 @@ def _study_page(
     body.append(
         '<section aria-labelledby="level">\n<h2 id="level">Evidence level</h2>\n'
         f"<p>{esc(LABELS[level])}"
-        + (f" (derived from {esc(basis)})" if basis and basis != "set by hand" else "")
-        + (" (set by hand)" if basis == "set by hand" else "")
+        + (f" (derived from {esc(basis)})" if basis and basis != HAND_BASIS else "")
+        + (f" ({HAND_BASIS})" if basis == HAND_BASIS else "")
         + ".</p>"
     )
     body.append(
@@ -489,7 +503,7 @@ def _study_page(
         "</section>"
     )
     body.append("</main>")
-    plain_title = re.sub(r"<[^>]+>", "", ref.title)
+    plain_title = re.sub(r"</?(?:i|b|sup|sub|u)>", "", ref.title, flags=re.IGNORECASE)
     return _document(f"{plain_title} | {title}", "\n".join(body), root="../")
 
 
