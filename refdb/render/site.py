@@ -32,7 +32,7 @@ from refdb.render.page import DEFAULT_TITLE, _status_note, doi_url, pubmed_url
 MARKER = ".refdb-site"
 """The file that marks a folder as a refdb site (a later build may replace such a folder)."""
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "favicon.svg")
 
 _LEVEL_COLOURS = {
     "meta-analysis": "#08306b",
@@ -193,6 +193,7 @@ def _document(title: str, body: str, *, root: str = "") -> str:
         '<html lang="en" class="no-js">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n"
+        f'<link rel="icon" href="{root}favicon.svg" type="image/svg+xml">\n'
         f'<link rel="stylesheet" href="{root}site.css">\n'
         f'<script src="{root}site.js" defer></script>\n'
         f"</head>\n<body>\n{body}\n</body>\n</html>\n"
