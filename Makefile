@@ -1,4 +1,5 @@
-# The quick start: `make demo` (seed the default database offline, print the evidence page)
+# The quick start: `make demo` (seed the default database offline, print the evidence page,
+# write the static site to demo-site/)
 # and `make test` (linters, type checks and the whole test suite). Both create .venv when missing.
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,8 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/refdb seed
 	$(BIN)/refdb page
+	$(BIN)/refdb site demo-site
+	@echo "the static evidence site: open demo-site/index.html"
 
-LINTED := $(wildcard refdb tests migrations benchmarks)
+LINTED := $(wildcard refdb tests migrations benchmarks docs)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

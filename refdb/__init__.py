@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from refdb.api import export, import_file, open_library, page, seed
+    from refdb.api import export, import_file, open_library, page, seed, site
     from refdb.errors import RefdbError
     from refdb.records import Author, Reference
     from refdb.store.library import Library
@@ -28,6 +28,7 @@ __all__ = [
     "open_library",
     "page",
     "seed",
+    "site",
 ]
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ _LAZY = {
     "open_library": "refdb.api",
     "page": "refdb.api",
     "seed": "refdb.api",
+    "site": "refdb.api",
 }
 
 
