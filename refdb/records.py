@@ -61,6 +61,7 @@ SOURCE_FIELDS = (
     *LIST_FIELDS,
     "status",
     "status_note",
+    "evidence_level",
     "page_title",
 )
 """The fields a source sets on a study, and merging compares one by one (in this order)."""
