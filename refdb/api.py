@@ -9,14 +9,25 @@ from typing import Any
 
 from refdb.config import default_database_url
 from refdb.errors import RefdbError
+from refdb.outputs import (
+    OutputOptions,
+    keep_output,
+    kept,
+    refresh_kept_outputs,
+    render_output,
+    stop_keeping,
+)
 from refdb.records import IndicationSpec, Reference
 from refdb.sources.problems import EntryProblem
 from refdb.store.library import Library, SaveSummary
 
 
 def open_library(url: str | None = None) -> Library:
-    """Open (creating and migrating on first use) the library at a SQLAlchemy URL."""
-    return Library(url or default_database_url())
+    """Open (creating and migrating on first use) the library at a SQLAlchemy URL; every
+    change committed through it rewrites the kept outputs (`keep_output`)."""
+    library = Library(url or default_database_url())
+    library.db.after_change.append(lambda: refresh_kept_outputs(library))
+    return library
 
 
 def seed(library: Library, *, command: str = "refdb seed") -> SaveSummary:
@@ -33,11 +44,13 @@ def page(
     style: str = "ama",
     fmt: str = "markdown",
     indication: str | None = None,
+    levels: bool = True,
 ) -> str:
-    """The evidence page: studies grouped under their indications' headings, formatted."""
+    """The evidence page: studies grouped under their indications' headings, formatted, each
+    with its evidence level unless `levels` is False."""
     from refdb.render.page import render_page
 
-    return render_page(library.page_groups(indication), style=style, fmt=fmt)
+    return render_page(library.page_groups(indication), style=style, fmt=fmt, levels=levels)
 
 
 @dataclass
@@ -236,11 +249,16 @@ def export(
 __all__: Sequence[str] = [
     "ImportReport",
     "Library",
+    "OutputOptions",
     "SiteReport",
     "export",
     "import_file",
+    "keep_output",
+    "kept",
     "open_library",
     "page",
+    "render_output",
     "seed",
     "site",
+    "stop_keeping",
 ]

@@ -31,7 +31,7 @@ Progress = Callable[[int, int], None]
 INCOMPLETE_FIELDS = ("pmid", "container_title", "year", "volume", "issue", "pages")
 """A study missing any of these is enriched by a bare `refdb enrich`."""
 
-CHECK_FIELDS = ("status", "status_note", "publication_types")
+CHECK_FIELDS = ("status", "status_note", "publication_types", "evidence_level")
 """What `refdb check` refreshes (notices are always merged in)."""
 
 KEPT_WHEN_SET = ("container_title",)

@@ -149,7 +149,10 @@ def settle_level(ref: Reference) -> None:
     """Give an incoming Reference its level: the one its source states, else the one its
     publication types and MeSH make evident (with what it was derived from)."""
     if ref.evidence_level:
-        ref.evidence_level = parse_level(ref.evidence_level)
-        return
+        try:
+            ref.evidence_level = parse_level(ref.evidence_level)
+            return
+        except ValueError:  # readers warn about a level that is none; derive one instead
+            ref.evidence_basis = None
     derived = derive_level(ref.publication_types, ref.mesh_terms)
     ref.evidence_level, ref.evidence_basis = derived.level, derived.basis

@@ -61,6 +61,7 @@ SOURCE_FIELDS = (
     *LIST_FIELDS,
     "status",
     "status_note",
+    "evidence_level",
     "page_title",
 )
 """The fields a source sets on a study, and merging compares one by one (in this order)."""
@@ -696,6 +697,14 @@ def from_csl(item: dict[str, Any], warn: Callable[[str], None] | None = None) ->
             if name in custom:
                 setattr(ref, name, custom[name])
         ref.notices = [Notice(**n) for n in custom.get("notices") or []]
+    if ref.evidence_level is not None:
+        from refdb.evidence import parse_level
+
+        try:
+            ref.evidence_level = parse_level(str(ref.evidence_level))
+        except ValueError as exc:
+            report(f"{exc}; derived the level instead")
+            ref.evidence_level = ref.evidence_basis = None
     if not ref.title:
         if not (ref.doi or ref.pmid or ref.pmcid or ref.url):
             raise ValueError("no title and no identifier")

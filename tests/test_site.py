@@ -72,7 +72,7 @@ def test_data_is_escaped_everywhere(site: Path) -> None:
 def test_a_study_page_says_everything_about_the_study(site: Path) -> None:
     page = (site / "studies" / f"{HOSTILE_KEY}.html").read_text(encoding="utf-8")
     assert '<span class="level level-rct">RCT</span>' in page
-    assert "(set by hand)" in page
+    assert "RCT (derived from publication type &#x27;Randomized Controlled Trial&#x27;)." in page
     assert '<span class="status status-retracted">' in page
     assert "Retracted &lt;b&gt;by&lt;/b&gt; the journal" in page
     assert "<dd>14 March 2020</dd>" in page
@@ -234,3 +234,22 @@ def test_helpers() -> None:
     assert abstract_sections("Plain text: with a colon later.") == [
         (None, "Plain text: with a colon later.")
     ]
+
+
+def test_keep_rewrites_the_site_after_every_change(
+    cli: RunCli, db_url: str, tmp_path: Path
+) -> None:
+    assert cli("seed").exit_code == 0
+    outdir = tmp_path / "kept"
+    result = cli("site", str(outdir), "--keep", "--indication", "Depression", "--style", "apa")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"wrote site to {outdir} (kept current")
+    listed = json.loads(cli("outputs", "--json").stdout)
+    assert [(o["kind"], o["path"], o["indications"]) for o in listed] == [
+        ("site", str(outdir), ["Depression"])
+    ]
+    assert not (outdir / "studies" / "schwartzman2009outpatient.html").exists()
+    assert cli("tag", "schwartzman2009outpatient", "Depression").exit_code == 0
+    assert (outdir / "studies" / "schwartzman2009outpatient.html").is_file()
+    assert "For CRPS/RSD" not in (outdir / "index.html").read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("studies", sa.Column("evidence_basis", sa.Text(), nullable=True))
     op.create_index("ix_studies_evidence_level", "studies", ["evidence_level"])
+    _derive_levels()
     op.create_table(
         "watches",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -63,6 +64,52 @@ def upgrade() -> None:
         sa.UniqueConstraint("path", name="uq_kept_outputs_path"),
         sa.CheckConstraint("kind IN ('export', 'page', 'site')", name="ck_kept_outputs_kind"),
     )
+
+
+def _derive_levels() -> None:
+    """Give every stored study its level: the one set before (when it is a level), else the
+    one its publication types and MeSH make evident."""
+    from refdb.evidence import HAND_BASIS, derive_level, parse_level
+
+    studies = sa.table(
+        "studies",
+        sa.column("id", sa.Integer()),
+        sa.column("publication_types", sa.JSON()),
+        sa.column("mesh_terms", sa.JSON()),
+        sa.column("evidence_level", sa.String()),
+        sa.column("evidence_basis", sa.Text()),
+        sa.column("provenance", sa.JSON()),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(
+            studies.c.id,
+            studies.c.publication_types,
+            studies.c.mesh_terms,
+            studies.c.evidence_level,
+            studies.c.provenance,
+        )
+    ).all()
+    updates = []
+    for study_id, types, mesh, level, provenance in rows:
+        source = ((provenance or {}).get("evidence_level") or {}).get("source")
+        try:
+            slug = parse_level(level) if level else None
+        except ValueError:
+            slug = None
+        if slug is not None:
+            basis = HAND_BASIS if source == "hand" else f"given by {source or 'an earlier refdb'}"
+        else:
+            derived = derive_level(types or [], mesh or [])
+            slug, basis = derived.level, derived.basis
+        updates.append({"study_id": study_id, "level": slug, "basis": basis})
+    if updates:
+        connection.execute(
+            studies.update()
+            .where(studies.c.id == sa.bindparam("study_id"))
+            .values(evidence_level=sa.bindparam("level"), evidence_basis=sa.bindparam("basis")),
+            updates,
+        )
 
 
 def downgrade() -> None:

@@ -200,6 +200,13 @@ def write_output(text: str, output: str | None) -> None:
     note(f"wrote {output}")
 
 
+def kept_path(output: str | None) -> str:
+    """The file `--keep` keeps current: `-o FILE` is required, and stdout cannot be kept."""
+    if output is None or output == "-":
+        raise RefdbError("--keep needs -o FILE (a file to keep current)")
+    return output
+
+
 def show_value(value: Any) -> str:
     """A field value for a one-line message: authors by name, lists joined, None as '-'."""
     if value is None or value == "" or value == []:

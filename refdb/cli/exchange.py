@@ -10,6 +10,7 @@ import typer
 from refdb.cli.context import (
     command_line,
     handled,
+    kept_path,
     library,
     note,
     print_json,
@@ -98,12 +99,26 @@ def export_command(
     indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
     ascii: bool = typer.Option(False, "--ascii", help="BibTeX: LaTeX escapes instead of UTF-8."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the -o file current: rewrite it after every change."
+    ),
 ) -> None:
     """The library, or one indication, in an exchange format or as a formatted bibliography."""
     from refdb import api
 
-    text = api.export(library(ctx), fmt.value, style=style, indication=indication, ascii=ascii)
-    write_output(text, output)
+    lib = library(ctx)
+    options = api.OutputOptions(
+        kind="export",
+        fmt=fmt.value,
+        style=style,
+        indications=(indication,) if indication else (),
+        ascii=ascii,
+    )
+    if keep:
+        written = api.keep_output(lib, kept_path(output), options)
+        note(f"wrote {written} (kept current after every change; `refdb outputs` lists it)")
+        return
+    write_output(api.render_output(lib, options), output)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,9 @@ import typer
 from refdb.cli.context import (
     command_line,
     handled,
+    kept_path,
     library,
+    note,
     print_json,
     stdout_console,
     write_output,
@@ -37,16 +39,21 @@ def _status(ref: Reference) -> str:
 def list_command(
     ctx: typer.Context,
     indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    level: str | None = typer.Option(
+        None, "--level", "-l", help="Only this evidence level (rct, meta-analysis, review, ...)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """A table of the studies (key, first author, year, title, indications, status)."""
-    refs = library(ctx).studies(indication)
+    """A table of the studies (key, first author, year, title, indications, level, status)."""
+    refs = library(ctx).studies(indication, level)
     if as_json:
         print_json([ref.to_dict() for ref in refs])
         return
     from rich.table import Table
 
-    table = Table("key", "first author", "year", "title", "indications", "status")
+    from refdb.render.page import level_label
+
+    table = Table("key", "first author", "year", "title", "indications", "level", "status")
     for ref in refs:
         table.add_row(
             ref.key,
@@ -54,6 +61,7 @@ def list_command(
             str(ref.year or ""),
             ref.title,
             ", ".join(ref.indications),
+            level_label(ref),
             _status(ref),
         )
     stdout_console().print(table)
@@ -115,13 +123,29 @@ def page_command(
     fmt: PageFormat = typer.Option(PageFormat.markdown, "--format", "-f", help="Output format."),
     style: str = typer.Option("ama", "--style", "-s", help="ama, apa, vancouver, or a .csl path."),
     indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    no_levels: bool = typer.Option(False, "--no-levels", help="Leave out the evidence levels."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the -o file current: rewrite it after every change."
+    ),
 ) -> None:
-    """The evidence page: studies under their indications' headings, with PubMed and DOI links."""
+    """The evidence page: studies under their indications' headings, with their evidence
+    levels and PubMed and DOI links."""
     from refdb import api
 
-    text = api.page(library(ctx), style=style, fmt=fmt.value, indication=indication)
-    write_output(text, output)
+    lib = library(ctx)
+    options = api.OutputOptions(
+        kind="page",
+        fmt=fmt.value,
+        style=style,
+        indications=(indication,) if indication else (),
+        levels=not no_levels,
+    )
+    if keep:
+        written = api.keep_output(lib, kept_path(output), options)
+        note(f"wrote {written} (kept current after every change; `refdb outputs` lists it)")
+        return
+    write_output(api.render_output(lib, options), output)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from refdb.cli.context import handled, library, note
-from refdb.errors import RefdbError
 
 # `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
@@ -28,10 +27,14 @@ def site_command(
     from refdb import api
 
     lib = library(ctx)
-    report = api.site(lib, outdir, style=style, indications=indications)
     if keep:
-        raise RefdbError("--keep: kept outputs are not in this build yet (the site was written)")
-    count = report.studies
+        options = api.OutputOptions(
+            kind="site", fmt="html", style=style, indications=tuple(indications)
+        )
+        written = api.keep_output(lib, outdir, options)
+        note(f"wrote site to {written} (kept current after every change; `refdb outputs` lists it)")
+        return
+    count = api.site(lib, outdir, style=style, indications=indications).studies
     note(f"wrote site to {outdir} ({count} stud{'y' if count == 1 else 'ies'})")
 
 

@@ -235,6 +235,10 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
     # own for a second database id, so its datamodel check warns about this field.
     add("pmcid", _identifier(ref.pmcid) if ref.pmcid else None)
     add("url", _identifier(ref.url) if ref.url else None)
+    # The evidence level goes in biblatex's custom field `usera`, which biber's datamodel
+    # knows and the standard styles never print; refdb reads it back (README, "formats").
+    level = ref.evidence_level
+    add("usera", level if level and level != "unclassified" else None)
     add("language", escape(ref.language) if ref.language else None)
     keywords = list(dict.fromkeys([*ref.indications, *ref.keywords]))
     # biblatex splits keywords at commas; one holding a comma or semicolon (MeSH's

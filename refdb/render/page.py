@@ -7,7 +7,8 @@ list for numbered styles and a bullet list for APA; HTML an ``<ol>`` or ``<ul>``
 lines. Every entry is followed by its links: PubMed by PMID, or a PubMed search for the title
 when no PMID is known (never a guessed PMID), and the DOI when known. A retracted study is never
 dropped: it is marked "RETRACTED"; a corrected study or one with an expression of concern gets a
-lighter note.
+lighter note. The page (not an export) also shows each study's evidence level ("Evidence: RCT")
+on its links line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from urllib.parse import quote, quote_plus
 
 from refdb.errors import RefdbError
+from refdb.evidence import LABELS
 from refdb.records import Reference
 from refdb.render.citations import (
     Entry,
@@ -59,6 +61,11 @@ def _links(ref: Reference) -> list[tuple[str, str]]:
     return links
 
 
+def level_label(ref: Reference) -> str:
+    """The short label of a study's evidence level ("RCT", "Preclinical (animal)")."""
+    return LABELS.get(ref.evidence_level or "unclassified", LABELS["unclassified"])
+
+
 def _status_note(ref: Reference) -> tuple[str, str] | None:
     """(label, note) for a flagged study, None for an unflagged one."""
     if not ref.status:
@@ -70,7 +77,7 @@ def _status_note(ref: Reference) -> tuple[str, str] | None:
 # --- markdown -------------------------------------------------------------------------------
 
 
-def _markdown_entry(entry: Entry) -> str:
+def _markdown_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
     status = _status_note(ref)
     prefix = ""
@@ -82,6 +89,8 @@ def _markdown_entry(entry: Entry) -> str:
         note = f": {markdown_escape(status[1])}" if status[1] else ""
         suffix = f" *({status[0]}{note})*"
     links = " · ".join(f"[{name}](<{url}>)" for name, url in _links(ref))
+    if levels:
+        links = f"Evidence: **{markdown_escape(level_label(ref))}** · {links}"
     item = markdown_item(entry, suffix + f"\\\n   {links}")
     if prefix:
         head, sep, body = item.partition(" ")
@@ -89,7 +98,7 @@ def _markdown_entry(entry: Entry) -> str:
     return item
 
 
-def _markdown(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+def _markdown(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
     blocks: list[str] = []
     if title:
         blocks.append(f"# {markdown_escape(title)}")
@@ -97,7 +106,7 @@ def _markdown(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> s
         if heading:
             blocks.append(f"## {markdown_escape(heading)}")
         if entries:
-            blocks.append("\n".join(_markdown_entry(entry) for entry in entries))
+            blocks.append("\n".join(_markdown_entry(entry, levels) for entry in entries))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -108,10 +117,11 @@ _CSS = """body { font-family: system-ui, sans-serif; max-width: 50rem; margin: 2
 li { margin-bottom: 0.75rem; }
 .links a { margin-right: 1rem; }
 .status { color: #fff; background: #b00020; padding: 0 0.3rem; border-radius: 0.2rem; }
-.note { font-style: italic; color: #555; }"""
+.note { font-style: italic; color: #555; }
+.level { font-weight: 600; margin-right: 1rem; }"""
 
 
-def _html_entry(entry: Entry, numbered: bool) -> str:
+def _html_entry(entry: Entry, numbered: bool, levels: bool) -> str:
     ref = entry.reference
     body = entry.body_html if numbered else entry.html
     status = _status_note(ref)
@@ -125,10 +135,16 @@ def _html_entry(entry: Entry, numbered: bool) -> str:
         f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
         for name, url in _links(ref)
     )
+    if levels:
+        level = ref.evidence_level or "unclassified"
+        links = (
+            f'<span class="level level-{html.escape(level, quote=True)}">'
+            f"Evidence: {html.escape(level_label(ref))}</span> {links}"
+        )
     return f'{body}<br>\n    <span class="links">{links}</span>'
 
 
-def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
     doc_title = title or "Bibliography"
     parts = [
         "<!DOCTYPE html>",
@@ -148,7 +164,7 @@ def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
             parts.append(f"<h2>{html.escape(heading)}</h2>")
         if entries:
             numbered = all(entry.ordinal_label for entry in entries)
-            items = [_html_entry(entry, numbered) for entry in entries]
+            items = [_html_entry(entry, numbered, levels) for entry in entries]
             parts.append(html_list(entries, items).rstrip("\n"))
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
@@ -157,7 +173,7 @@ def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
 # --- text -----------------------------------------------------------------------------------
 
 
-def _text_entry(entry: Entry) -> str:
+def _text_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
     text = entry.text
     status = _status_note(ref)
@@ -168,11 +184,12 @@ def _text_entry(entry: Entry) -> str:
     elif status:
         note = f": {status[1]}" if status[1] else ""
         text += f" ({status[0]}{note})"
-    lines = [text] + [f"   {name}: {url}" for name, url in _links(ref)]
+    lines = [text] + [f"   Evidence: {level_label(ref)}"] * levels
+    lines += [f"   {name}: {url}" for name, url in _links(ref)]
     return "\n".join(lines)
 
 
-def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
+def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
     blocks: list[str] = []
     if title:
         blocks.append(f"{title}\n{'=' * len(title)}")
@@ -180,7 +197,7 @@ def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
         if heading:
             blocks.append(f"{heading}\n{'-' * len(heading)}")
         if entries:
-            blocks.append("\n\n".join(_text_entry(entry) for entry in entries))
+            blocks.append("\n\n".join(_text_entry(entry, levels) for entry in entries))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -188,7 +205,12 @@ def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None) -> str:
 
 
 def render_bibliography(
-    groups: Sequence[Group], style: str = "ama", fmt: str = "markdown", title: str | None = None
+    groups: Sequence[Group],
+    style: str = "ama",
+    fmt: str = "markdown",
+    title: str | None = None,
+    *,
+    levels: bool = False,
 ) -> str:
     """Grouped, formatted studies with their links (`refdb export --format text|markdown|html`).
 
@@ -199,7 +221,7 @@ def render_bibliography(
     if fmt not in renderers:
         raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     formatted = [(heading, format_entries(refs, style)) for heading, refs in groups]
-    return renderers[fmt](formatted, title)
+    return renderers[fmt](formatted, title, levels)
 
 
 def render_page(
@@ -207,6 +229,9 @@ def render_page(
     style: str = "ama",
     fmt: str = "markdown",
     title: str = DEFAULT_TITLE,
+    *,
+    levels: bool = True,
 ) -> str:
-    """The clinic's evidence page: a title, then each indication's heading and its studies."""
-    return render_bibliography(groups, style=style, fmt=fmt, title=title)
+    """The clinic's evidence page: a title, then each indication's heading and its studies,
+    each with its evidence level unless `levels` is False."""
+    return render_bibliography(groups, style=style, fmt=fmt, title=title, levels=levels)

@@ -425,8 +425,6 @@ def _study_page(
     journal = ref.container_title or ref.publisher or ""
     level = level_of(ref)
     basis = ref.evidence_basis or ""
-    if not basis and getattr(ref.provenance.get("evidence_level"), "source", None) == "hand":
-        basis = HAND_BASIS
     body = [
         '<a class="skip" href="#main">Skip to the study</a>',
         f'<nav><a href="../index.html">All studies: {esc(title)}</a></nav>',

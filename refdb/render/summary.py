@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from refdb.evidence import LABELS
 from refdb.records import Reference
 
 
 def _authors(ref: Reference) -> str:
     names = ", ".join(a.display() for a in ref.authors)
     return names + (", et al. (list incomplete)" if not ref.authors_complete else "")
+
+
+def _level(ref: Reference) -> str:
+    """'RCT (rct)'."""
+    level = ref.evidence_level or "unclassified"
+    return f"{LABELS.get(level, level)} ({level})"
 
 
 def describe(ref: Reference) -> str:
@@ -32,7 +39,8 @@ def describe(ref: Reference) -> str:
         ("URL", ref.url),
         ("publication types", "; ".join(ref.publication_types) or None),
         ("indications", ", ".join(ref.indications) or None),
-        ("evidence level", ref.evidence_level),
+        ("evidence level", _level(ref)),
+        ("level from", ref.evidence_basis or "no publication type or MeSH heading known yet"),
         ("keywords", "; ".join(ref.keywords) or None),
         (
             "status",

@@ -24,7 +24,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
+from refdb.evidence import parse_level
 from refdb.records import (
     CSL_TYPES,
     Author,
@@ -683,6 +684,12 @@ def _set_identifiers(ref: Reference, fields: _Fields) -> None:
         if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}", ref.pmcid):
             fields.warn(f"pmcid {quoted(pmcid)} is not a PMCID; dropped it")
             ref.pmcid = None
+    # refdb writes the evidence level in biblatex's custom field `usera` (datamodel-clean);
+    # another tool's `usera` that is no level is not refdb's and is left alone.
+    level = fields.text("usera")
+    if level:
+        with suppress(ValueError):
+            ref.evidence_level = parse_level(level)
 
 
 def _entry_to_reference(entry: Entry, fields: _Fields) -> Reference | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from refdb.evidence import settle_level
 from refdb.records import (
     SOURCE_FIELDS,
     IndicationSpec,
@@ -137,7 +138,9 @@ def save_batch(
     for ref in refs:
         tagged = [k for k in ref.keywords if k.casefold() in by_name]
         keywords = [k for k in ref.keywords if k.casefold() not in by_name]
-        prepared.append((replace(ref, keywords=keywords), tagged))
+        incoming = replace(ref, keywords=keywords)
+        settle_level(incoming)
+        prepared.append((incoming, tagged))
     title_keys = [(normalise_title(ref.title), ref.year) for ref, _ in prepared]
     known = _load_known(session, [ref for ref, _ in prepared], title_keys)
     stamp = now()
@@ -286,6 +289,9 @@ def _new_study(
             identifiers[name] = value
         elif name == "editors":
             row[name] = [asdict(a) for a in value]
+        elif name == "evidence_level":
+            row[name] = value
+            row["evidence_basis"] = ref.evidence_basis or f"given by {source}"
         elif name != "authors":
             row[name] = list(value) if isinstance(value, list) else value
         provenance[name] = {"source": source, "at": at}

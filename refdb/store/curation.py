@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from refdb.dates import season_number
 from refdb.errors import RefdbError
+from refdb.evidence import HAND_BASIS, derive_level, parse_level
 from refdb.records import (
     CSL_TYPES,
     STATUSES,
@@ -159,6 +160,11 @@ def parse_authors(value: str) -> list[Author]:
     return authors
 
 
+def _level(value: str) -> str | None:
+    """An evidence level slug or label; empty means: derive it again from PubMed's data."""
+    return parse_level(value) if value.strip() else None
+
+
 EDITABLE: dict[str, Callable[[str], Any]] = {
     "title": _title,
     "type": _type,
@@ -188,7 +194,7 @@ EDITABLE: dict[str, Callable[[str], Any]] = {
     "keywords": _list,
     "status": _status,
     "status_note": _text,
-    "evidence_level": _text,
+    "evidence_level": _level,
     "page_title": _text,
 }
 
@@ -242,6 +248,10 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
             old = getattr(before, name)
             if old == value:
                 continue
+            if name == "evidence_level":
+                value = _set_level(study, value, provenance, stamp)
+                changed.append((name, old, value))
+                continue
             refused = library.set_field(session, study, name, value)
             if refused:
                 raise RefdbError(f"--set {name}: {refused}")
@@ -252,6 +262,19 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
             study.updated_at = now()
         key = study.key
     return EditResult(key, changed, recorder.operation_id)
+
+
+def _set_level(study: Study, level: str | None, provenance: dict[str, Any], stamp: str) -> str:
+    """Set a study's level by hand (kept against every source), or with None derive it again
+    from its publication types and MeSH (and let sources set it again)."""
+    if level is None:
+        derived = derive_level(study.publication_types or [], study.mesh_terms or [])
+        study.evidence_level, study.evidence_basis = derived.level, derived.basis
+        provenance.pop("evidence_level", None)
+        return derived.level
+    study.evidence_level, study.evidence_basis = level, HAND_BASIS
+    provenance["evidence_level"] = {"source": HAND, "at": stamp}
+    return level
 
 
 def remove(library: Library, refs: Sequence[str], *, command: str) -> list[str]:
@@ -374,6 +397,8 @@ def merge_pair(session: Any, recorder: Recorder, keep: Study, other: Study) -> N
             setattr(keep, name, value)
             if name in (other.provenance or {}):
                 provenance[name] = other.provenance[name]
+    if keep.evidence_level != mine.evidence_level:
+        keep.evidence_basis = theirs.evidence_basis
     if len(theirs.authors) > len(mine.authors) or (
         not mine.authors_complete and theirs.authors_complete
     ):

@@ -9,7 +9,7 @@ wait for one another instead of racing to create the schema.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,8 @@ SCHEMA_REVISION = "0004"
 A database at this revision is opened without importing Alembic."""
 
 WRITE_LOCK = 7106102
+CHANGED = "refdb_changed"
+"""A session's `info` key: set when the transaction logged an operation."""
 """The PostgreSQL advisory lock that is the database's write lock (writers and migrations)."""
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -264,6 +266,9 @@ class Database:
         self.url = url
         self.engine = open_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.after_change: list[Callable[[], object]] = []
+        """Called after each transaction that committed a logged operation (a change to the
+        library, an undo included), outside it: the library level rewrites kept outputs."""
 
     @property
     def dialect(self) -> str:
@@ -278,13 +283,18 @@ class Database:
         staff, two scripts) wait for each other instead of both working from the same old
         state: SQLite's `BEGIN IMMEDIATE`, a transaction-wide advisory lock on PostgreSQL.
         """
-        with self._sessions() as session, session.begin():
-            connection = session.connection()
-            if self.dialect == "sqlite":
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            elif self.dialect == "postgresql":
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            yield session
+        with self._sessions() as session:
+            with session.begin():
+                connection = session.connection()
+                if self.dialect == "sqlite":
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                elif self.dialect == "postgresql":
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                yield session
+            changed = session.info.pop(CHANGED, False)
+        if changed:  # committed an operation: let those who keep files current know
+            for hook in list(self.after_change):
+                hook()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
+from refdb.store.database import CHANGED
 from refdb.store.models import Change, Identifier, Indication, Operation, Study, table
 from refdb.store.rows import (
     chunks,
@@ -109,6 +110,7 @@ class Recorder:
             self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
         if operation is None:
             return None
+        self.session.info[CHANGED] = True
         self.operation_id = operation.id
         if undoes is not None:
             undoes.undone_by = operation.id

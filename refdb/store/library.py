@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from refdb.errors import NotFoundError, RefdbError
+from refdb.evidence import parse_level, settle_level
 from refdb.records import (
     SOURCE_FIELDS,
     IndicationSpec,
@@ -98,6 +99,20 @@ def _identifier_is(kind: str, value: str) -> Any:
     return (Identifier.kind == kind) & (Identifier.value == value)
 
 
+def _level_filter(level: str | None) -> Any:
+    """The condition for studies of one evidence level (None: no condition); RefdbError
+    naming the levels when `level` is none of them."""
+    if level is None:
+        return None
+    try:
+        slug = parse_level(level)
+    except ValueError as exc:
+        raise RefdbError(f"--level: {exc}") from None
+    if slug == "unclassified":
+        return or_(Study.evidence_level.is_(None), Study.evidence_level == slug)
+    return Study.evidence_level == slug
+
+
 def _study_query() -> Any:
     return select(Study).options(
         selectinload(Study.authors),
@@ -161,21 +176,23 @@ class Library:
             (found,) = references_for(session, [self.find(session, ref).id])
             return found
 
-    def studies(self, indication: str | None = None) -> list[Reference]:
-        """All studies (or one indication's), in page order."""
+    def studies(self, indication: str | None = None, level: str | None = None) -> list[Reference]:
+        """All studies (or one indication's, or those of one evidence level), in page order."""
+        wanted = _level_filter(level)
         with self.db.reading() as session:
             if indication is None:
-                ids = list(session.scalars(select(Study.id).order_by(Study.id)))
+                query = select(Study.id).order_by(Study.id)
             else:
                 found = self.indication(session, indication)
-                ids = list(
-                    session.scalars(
-                        select(StudyIndication.study_id)
-                        .where(StudyIndication.indication_id == found.id)
-                        .order_by(StudyIndication.position, StudyIndication.study_id)
-                    )
+                query = (
+                    select(StudyIndication.study_id)
+                    .join(Study, Study.id == StudyIndication.study_id)
+                    .where(StudyIndication.indication_id == found.id)
+                    .order_by(StudyIndication.position, StudyIndication.study_id)
                 )
-            return references_for(session, ids)
+            if wanted is not None:
+                query = query.where(wanted)
+            return references_for(session, list(session.scalars(query)))
 
     def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
         """The page's sections in order: each indication's heading and its studies."""
@@ -372,6 +389,11 @@ class Library:
             if new in (None, "", []) or new is False or new == old:
                 continue
             old_source = (provenance.get(name) or {}).get("source")
+            if name == "evidence_level" and old_source != "hand":
+                if new == "unclassified":
+                    continue  # no evidence is not evidence against the stored level
+                if old == "unclassified":
+                    old = None  # nor does an unclassified level stand in the way of one
             if not force:
                 skipped = self._kept(name, old, new, old_source, source)
                 if skipped:
@@ -383,6 +405,8 @@ class Library:
                 continue
             if name == "authors":
                 study.authors_complete = ref.authors_complete
+            elif name == "evidence_level":
+                study.evidence_basis = ref.evidence_basis or f"given by {source}"
             provenance[name] = {"source": source, "at": stamp}
             changes.append(FieldChange(name, old, new))
         if ref.notices:
@@ -455,7 +479,9 @@ class Library:
         try:
             with self.db.transaction() as session:
                 recorder = Recorder(session, command)
-                for ref_text, ref in updates:
+                for ref_text, fetched in updates:
+                    ref = replace(fetched)
+                    settle_level(ref)
                     study = self.find(session, ref_text)
                     recorder.touch(("study", study.id))
                     changes = self.apply(

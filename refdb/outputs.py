@@ -1,0 +1,169 @@
+"""Kept outputs: exports, pages and sites that `--keep` registers and every later change to
+the library rewrites, atomically (a temporary file in the same folder, then a rename), so that
+a site build never reads half a file.
+
+This joins the store (the registry, the studies) and the renderers, so it lives at the library
+level beside `api.py`; the store only calls back after a transaction that changed the library
+committed (`Database.after_change`). A file that cannot be written is reported in one line and
+tried again after the next change; the change itself stands.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import warnings
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from refdb.errors import RefdbError
+from refdb.store.library import Library
+from refdb.store.outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
+
+KINDS = ("export", "page", "site")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What an output holds: a page, an export or a site, its format, style and indications."""
+
+    kind: str
+    fmt: str
+    style: str = "ama"
+    indications: tuple[str, ...] = field(default_factory=tuple)
+    levels: bool = True
+    ascii: bool = False
+
+    def to_info(self, path: str) -> KeptOutputInfo:
+        """The registry's row for this output at `path`."""
+        options = {"levels": self.levels, "ascii": self.ascii}
+        return KeptOutputInfo(
+            path, self.kind, self.fmt, self.style, list(self.indications), options
+        )
+
+    @classmethod
+    def from_info(cls, info: KeptOutputInfo) -> OutputOptions:
+        """The options a registry row was kept with."""
+        return cls(
+            kind=info.kind,
+            fmt=info.format,
+            style=info.style or "ama",
+            indications=tuple(info.indications),
+            levels=bool(info.options.get("levels", True)),
+            ascii=bool(info.options.get("ascii", False)),
+        )
+
+
+def render_output(library: Library, options: OutputOptions) -> str:
+    """The text of a page or an export with these options."""
+    from refdb import api
+
+    indication = options.indications[0] if options.indications else None
+    if options.kind == "page":
+        return api.page(
+            library,
+            style=options.style,
+            fmt=options.fmt,
+            indication=indication,
+            levels=options.levels,
+        )
+    if options.kind == "export":
+        return api.export(
+            library, options.fmt, style=options.style, indication=indication, ascii=options.ascii
+        )
+    raise RefdbError(f"a {options.kind} is not a single file")
+
+
+def absolute(path: str | Path) -> Path:
+    """The path as the registry keeps it: absolute, `~` expanded, symbolic links kept."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a text file so that a reader sees the old file or the new one, never half of one:
+    a temporary file in the same folder, flushed to disk, then renamed over the old one."""
+    if not text.endswith("\n"):
+        text += "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """The old file's permissions, or what a new file gets under the umask (mkstemp's 0600
+    would hide a page from the web server)."""
+    with suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_output(library: Library, path: Path, options: OutputOptions) -> None:
+    """Write one output now (RefdbError, one line, when it cannot be)."""
+    if options.kind == "site":  # a folder, built beside its place and swapped in
+        from refdb import api
+
+        api.site(library, path, style=options.style, indications=options.indications)
+        return
+    try:
+        write_atomically(path, render_output(library, options))
+    except OSError as exc:
+        raise RefdbError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def keep_output(library: Library, path: str | Path, options: OutputOptions) -> Path:
+    """Write an output and keep it current: it is rewritten after every later change."""
+    if options.kind not in KINDS:
+        raise RefdbError(f"unknown kind of output {options.kind!r}")
+    where = absolute(path)
+    write_output(library, where, options)
+    info = options.to_info(str(where))
+    register(library.db, info)
+    record_write(library.db, str(where), None)
+    return where
+
+
+def refresh_kept_outputs(library: Library) -> list[str]:
+    """Rewrite every kept output; returns (and warns, one line each) the ones that failed,
+    which are tried again after the next change."""
+    failures = []
+    for info in kept_outputs(library.db):
+        try:
+            write_output(library, Path(info.path), OutputOptions.from_info(info))
+        except Exception as exc:  # whatever went wrong, the committed change stands
+            reason = str(exc).removeprefix(f"{info.path}: ") or type(exc).__name__
+            record_write(library.db, info.path, reason)
+            message = (
+                f"kept output {info.path}: {reason}; the change stands, and refdb tries "
+                "again after the next change"
+            )
+            warnings.warn(message, stacklevel=1)
+            failures.append(message)
+        else:
+            record_write(library.db, info.path, None)
+    return failures
+
+
+def kept(library: Library) -> list[KeptOutputInfo]:
+    """The outputs kept current, in the order they were registered."""
+    return kept_outputs(library.db)
+
+
+def stop_keeping(library: Library, path: str | Path) -> Path:
+    """Stop keeping an output current (the file stays); RefdbError when it is not kept."""
+    where = absolute(path)
+    if not forget(library.db, str(where)):
+        raise RefdbError(f"{path}: not a kept output (see `refdb outputs`)")
+    return where
