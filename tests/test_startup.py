@@ -168,6 +168,7 @@ print(json.dumps({"before": before, "names": names, "version": refdb.__version__
         "open_library": "function",
         "page": "function",
         "seed": "function",
+        "site": "function",
     }
     assert data["version"] == "0.1.0"
     assert data["dir"] and data["same"]
