@@ -41,7 +41,7 @@ _LEVEL_COLOURS = {
     "observational": "#7a5c00",
     "case-report": "#a63603",
     "review": "#6a51a3",
-    "preclinical": "#5a5a5a",
+    "preclinical": "#00695c",
     "unclassified": "#767676",
 }
 """Bar colours, each at least 4.5:1 against white (the chart's background)."""
@@ -241,7 +241,7 @@ def _chart(counted: Sequence[tuple[SiteGroup, dict[str, int]]], levels: Sequence
             w = bar_width * count / biggest
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row}" '
-                f'fill="{_LEVEL_COLOURS[level]}" data-indication="{esc(group.name)}" '
+                f'fill="{_LEVEL_COLOURS[level]}" stroke="#fff" data-indication="{esc(group.name)}" '
                 f'data-level="{esc(level)}" data-count="{count}">'
                 f"<title>{esc(group.heading)}: {count} {esc(LABELS[level])}</title></rect>"
             )
