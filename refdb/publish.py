@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from refdb.errors import RefdbError
@@ -28,6 +29,22 @@ def _check_replaceable(outdir: Path, marker: str) -> None:
         )
 
 
+@contextmanager
+def _swap_lock(parent: Path) -> Iterator[None]:
+    """Two builds of one site at once (two staff on a shared library) swap in turn."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> None:
     """Write `files` (relative path -> text, the marker among them) as the folder `outdir`.
 
@@ -38,6 +55,8 @@ def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> No
     if marker not in files:
         raise ValueError(f"the files must hold the marker {marker!r}")
     outdir = Path(os.path.abspath(outdir))
+    if outdir.is_symlink():  # the site goes where the link points; the link stays
+        outdir = outdir.resolve()
     _check_replaceable(outdir, marker)
     parent = outdir.parent
     try:
@@ -55,17 +74,18 @@ def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> No
                 raise ValueError(f"{relative!r} is outside the site")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8", newline="\n")
-        _check_replaceable(outdir, marker)  # again: it may have changed while we wrote
-        old = parent / f".{outdir.name}.refdb-old-{token}"
-        had_old = os.path.lexists(outdir)
-        if had_old:
-            os.rename(outdir, old)
-        try:
-            os.rename(building, outdir)
-        except OSError:
+        with _swap_lock(parent):
+            _check_replaceable(outdir, marker)  # again: it may have changed while we wrote
+            old = parent / f".{outdir.name}.refdb-old-{token}"
+            had_old = os.path.lexists(outdir)
             if had_old:
-                os.rename(old, outdir)
-            raise
+                os.rename(outdir, old)
+            try:
+                os.rename(building, outdir)
+            except OSError:
+                if had_old:
+                    os.rename(old, outdir)
+                raise
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise RefdbError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from None

@@ -253,3 +253,24 @@ def test_keep_rewrites_the_site_after_every_change(
     assert (outdir / "studies" / "schwartzman2009outpatient.html").is_file()
     assert "For CRPS/RSD" not in (outdir / "index.html").read_text(encoding="utf-8")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_builds_at_once_swap_in_turn_and_a_link_is_followed(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    outdir = tmp_path / "site"
+
+    def build(n: int) -> None:
+        files = {MARKER: "", "index.html": f"v{n}"} | {f"s/{k}.html": f"v{n}" for k in range(50)}
+        publish_folder(outdir, files, marker=MARKER)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(build, range(16)))
+    versions = {p.read_text() for p in outdir.rglob("*.html")}
+    assert len(versions) == 1  # one build, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+    link = tmp_path / "public"
+    link.symlink_to(outdir, target_is_directory=True)
+    publish_folder(link, {MARKER: "", "index.html": "linked"}, marker=MARKER)
+    assert link.is_symlink() and (link / "index.html").read_text() == "linked"
