@@ -219,3 +219,15 @@ def test_upgrading_an_older_library_derives_its_levels(db_url: str, cli: RunCli)
     assert rows["newport2015ketamine"]["evidence_level"] == "review"
     assert rows["newport2015ketamine"]["evidence_basis"] == "publication type 'Review'"
     assert rows["hu2016single"]["evidence_level"] == "rct"
+
+
+def test_publication_types_set_by_hand_derive_the_level_again(cli: RunCli) -> None:
+    cli("seed")
+    result = cli("edit", "douglas2015analgesic", "--set", "publication_types=Case Reports")
+    assert result.exit_code == 0
+    assert "evidence_level: 'unclassified' -> 'case-report'" in result.stderr
+    assert [r["key"] for r in listed(cli, "--level", "case-report")] == ["douglas2015analgesic"]
+    # A level set by hand is not derived again.
+    cli("edit", "douglas2015analgesic", "--set", "evidence_level=observational")
+    cli("edit", "douglas2015analgesic", "--set", "publication_types=Meta-Analysis")
+    assert listed(cli, "--level", "observational")[0]["key"] == "douglas2015analgesic"
