@@ -70,6 +70,8 @@ class Proposal:
     indication: str | None
     pending: bool
     """Proposed by an earlier run and not yet accepted or dismissed."""
+    proposed_at: datetime
+    """When a run first proposed it."""
 
     @property
     def pmid(self) -> str:
@@ -98,6 +100,7 @@ class Proposal:
             "watch": self.watch,
             "indication": self.indication,
             "pending": self.pending,
+            "proposed_at": self.proposed_at.isoformat(timespec="seconds"),
         }
 
 
@@ -251,13 +254,15 @@ def run(
             if pmid in fetched and not held(fetched[pmid]):
                 ref = fetched[pmid]
                 new_rows.append((pmid, watch.id, ref.to_dict()))
-                report.proposals.append(Proposal(ref, watch.name, watch.indication, False))
+                report.proposals.append(Proposal(ref, watch.name, watch.indication, False, started))
                 summary.new += 1
                 shown.add(pmid)
             elif pmid in waiting and pmid not in drop:
                 record = waiting[pmid]
                 report.proposals.append(
-                    Proposal(waiting_refs[pmid], record.watch, record.indication, True)
+                    Proposal(
+                        waiting_refs[pmid], record.watch, record.indication, True, record.seen_at
+                    )
                 )
                 summary.pending += 1
                 shown.add(pmid)
@@ -266,7 +271,13 @@ def run(
         for record in earlier:
             if record.watch == watch.name and record.pmid not in shown and record.pmid not in drop:
                 report.proposals.append(
-                    Proposal(waiting_refs[record.pmid], record.watch, record.indication, True)
+                    Proposal(
+                        waiting_refs[record.pmid],
+                        record.watch,
+                        record.indication,
+                        True,
+                        record.seen_at,
+                    )
                 )
                 summary.pending += 1
                 shown.add(record.pmid)

@@ -117,19 +117,28 @@ def _print_run(result: RunReport) -> None:
         return
     from rich.table import Table
 
-    table = Table("PMID", "title", "first author", "year", "journal", "level", "watch", "")
+    several = len({p.watch for p in result.proposals}) > 1
+    table = Table("PMID", "title", "first author", "year", "journal", "level")
+    if several:
+        table.add_column("watch")
+    table.add_column("status", no_wrap=True)
+    for column in table.columns:
+        column.no_wrap = column.header in ("PMID", "year", "status")
     for proposal in result.proposals:
         data = proposal.to_json()
-        table.add_row(
+        cells = [
             data["pmid"],
             data["title"],
             data["first_author"] or "",
             str(data["year"] or ""),
             data["journal"] or "",
             data["evidence_label"],
-            data["watch"] or "",
-            "pending" if proposal.pending else "new",
-        )
+        ]
+        if several:
+            cells.append(data["watch"] or "")
+        since = proposal.proposed_at.strftime("%Y-%m-%d")
+        cells.append(f"pending since {since}" if proposal.pending else "new")
+        table.add_row(*cells)
     stdout_console().print(table)
     note(
         "refdb watch accept PMID... adds studies (undoable); refdb watch dismiss PMID... hides them"
