@@ -118,28 +118,30 @@ def _print_run(result: RunReport) -> None:
     from rich.table import Table
 
     several = len({p.watch for p in result.proposals}) > 1
-    table = Table("PMID", "title", "first author", "year", "journal", "level")
-    if several:
-        table.add_column("watch")
-    table.add_column("status", no_wrap=True)
-    for column in table.columns:
-        column.no_wrap = column.header in ("PMID", "year", "status")
+    table = Table("PMID", "year")
+    table.add_column("title", ratio=1, overflow="fold")
+    for header in ("first author", "journal", "level", *(["watch"] if several else [])):
+        table.add_column(header)
+    table.add_column("status")
+    for column in table.columns[:2]:
+        column.no_wrap = True
     for proposal in result.proposals:
         data = proposal.to_json()
         cells = [
             data["pmid"],
+            str(data["year"] or ""),
             data["title"],
             data["first_author"] or "",
-            str(data["year"] or ""),
             data["journal"] or "",
             data["evidence_label"],
         ]
         if several:
             cells.append(data["watch"] or "")
-        since = proposal.proposed_at.strftime("%Y-%m-%d")
-        cells.append(f"pending since {since}" if proposal.pending else "new")
+        cells.append("pending" if proposal.pending else "new")
         table.add_row(*cells)
     stdout_console().print(table)
+    if any(p.pending for p in result.proposals):
+        note("pending: proposed by an earlier run, not yet accepted or dismissed")
     note(
         "refdb watch accept PMID... adds studies (undoable); refdb watch dismiss PMID... hides them"
     )
