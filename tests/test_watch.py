@@ -330,12 +330,19 @@ def test_more_matches_than_retmax_warns(cli: RunCli, eutils: FakeEutils) -> None
 
 
 def test_accept_files_under_the_watch_indication_and_undo_reverts_it(
-    any_cli: RunCli, eutils: FakeEutils
+    any_cli: RunCli, eutils: FakeEutils, tmp_path: Path
 ) -> None:
     ok(any_cli("watch", "add", "crps", "--query", QUERY, "--indication", "CRPS"))
     run_json(any_cli)
     fetches = len(eutils.to("efetch"))
+    kept = tmp_path / "evidence.md"
+    ok(any_cli("page", "-o", str(kept), "--keep"))
+    assert "Okafor" not in kept.read_text("utf-8")
     result = ok(any_cli("watch", "accept", "91000001", "PMID:91000002"))
+    page = kept.read_text("utf-8")  # the kept page follows the accept, levels included
+    assert (
+        "Okafor" in page and "Evidence: **RCT**" in page and "Evidence: **Meta-analysis**" in page
+    )
     assert "2 added, 0 updated, 0 unchanged, 0 skipped" in result.stderr
     assert len(eutils.to("efetch")) == fetches  # the kept records: no network
 
@@ -353,6 +360,7 @@ def test_accept_files_under_the_watch_indication_and_undo_reverts_it(
 
     ok(any_cli("undo"))
     assert "91000001" not in studies(any_cli) and "91000002" not in studies(any_cli)
+    assert "Okafor" not in kept.read_text("utf-8")
     indications = json.loads(ok(any_cli("indications", "--json")).stdout)
     assert indications == []  # the indication the accept created went too
 
