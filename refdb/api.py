@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refdb.config import default_database_url
 from refdb.errors import RefdbError
@@ -20,6 +20,11 @@ from refdb.outputs import (
 from refdb.records import IndicationSpec, Reference
 from refdb.sources.problems import EntryProblem
 from refdb.store.library import Library, SaveSummary
+
+if TYPE_CHECKING:
+    from refdb.sources.pubmed import EutilsClient
+    from refdb.store.watches import WatchInfo
+    from refdb.watching import RunReport
 
 
 def open_library(url: str | None = None) -> Library:
@@ -246,6 +251,69 @@ def export(
     return render(refs, ascii=ascii, indications=specs)
 
 
+# --- watched PubMed searches (refdb/watching.py) --------------------------------------------
+
+
+def watch_add(
+    library: Library, name: str, query: str, *, indication: str | None = None
+) -> WatchInfo:
+    """Save a PubMed search under a name, for an indication (not an undoable operation)."""
+    from refdb import watching
+
+    return watching.add(library, name, query, indication)
+
+
+def watch_list(library: Library) -> list[WatchInfo]:
+    """The watches, with their last run and pending proposals."""
+    from refdb import watching
+
+    return watching.watches(library)
+
+
+def watch_remove(library: Library, name: str) -> int:
+    """Delete a watch and its pending proposals; returns how many were dropped."""
+    from refdb import watching
+
+    return watching.remove(library, name)
+
+
+def watch_run(
+    library: Library,
+    names: Sequence[str] = (),
+    *,
+    days: int = 90,
+    client: EutilsClient | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunReport:
+    """Run watches (all when none is named): what PubMed added since each last ran, not in the
+    library and not dismissed, with earlier proposals still pending."""
+    from refdb import watching
+
+    return watching.run(library, names, days=days, client=client, progress=progress)
+
+
+def watch_accept(
+    library: Library,
+    pmids: Sequence[str],
+    *,
+    indication: str | None = None,
+    command: str = "refdb watch accept",
+    client: EutilsClient | None = None,
+) -> SaveSummary:
+    """Add proposed (or any) PubMed studies in one undoable operation, filed under the
+    proposing watch's indication unless `indication` is given."""
+    from refdb import watching
+
+    return watching.accept(library, pmids, indication=indication, command=command, client=client)
+
+
+def watch_dismiss(library: Library, pmids: Sequence[str]) -> list[str]:
+    """Never propose these PMIDs again (not an undoable operation)."""
+    from refdb import watching
+
+    return watching.dismiss(library, pmids)
+
+
 __all__: Sequence[str] = [
     "ImportReport",
     "Library",
@@ -261,4 +329,10 @@ __all__: Sequence[str] = [
     "seed",
     "site",
     "stop_keeping",
+    "watch_accept",
+    "watch_add",
+    "watch_dismiss",
+    "watch_list",
+    "watch_remove",
+    "watch_run",
 ]

@@ -54,6 +54,13 @@ COMMANDS = [
     ["site"],
     ["db"],
     ["db", "upgrade"],
+    ["watch"],
+    ["watch", "add"],
+    ["watch", "list"],
+    ["watch", "remove"],
+    ["watch", "run"],
+    ["watch", "accept"],
+    ["watch", "dismiss"],
 ]
 
 # Runs the CLI's entry point like the console script does, then prints what was imported.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from refdb.cli import curating, exchange, outputs, pubmed, reading, site, writing
+from refdb.cli import curating, exchange, outputs, pubmed, reading, site, watching, writing
 from refdb.cli.context import State
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ writing.register(app)
 curating.register(app)
 exchange.register(app)
 pubmed.register(app)
+watching.register(app)
 outputs.register(app)
 site.register(app)
 

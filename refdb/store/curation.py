@@ -257,11 +257,32 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
                 raise RefdbError(f"--set {name}: {refused}")
             provenance[name] = {"source": HAND, "at": stamp}
             changed.append((name, old, value))
+        if any(name == "publication_types" for name, _, _ in changed):
+            _derive_again(study, before, provenance, stamp, changed)
         if changed:
             study.provenance = provenance
             study.updated_at = now()
         key = study.key
     return EditResult(key, changed, recorder.operation_id)
+
+
+def _derive_again(
+    study: Study,
+    before: Reference,
+    provenance: dict[str, Any],
+    stamp: str,
+    changed: list[tuple[str, Any, Any]],
+) -> None:
+    """New publication types by hand: derive the level again, unless it was set by hand or
+    the new types say nothing (then the known level stays)."""
+    if (provenance.get("evidence_level") or {}).get("source") == HAND:
+        return
+    derived = derive_level(study.publication_types or [], study.mesh_terms or [])
+    if derived.level in ("unclassified", before.evidence_level):
+        return
+    study.evidence_level, study.evidence_basis = derived.level, derived.basis
+    provenance["evidence_level"] = {"source": "derived", "at": stamp}
+    changed.append(("evidence_level", before.evidence_level, derived.level))
 
 
 def _set_level(study: Study, level: str | None, provenance: dict[str, Any], stamp: str) -> str:

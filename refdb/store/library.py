@@ -389,7 +389,11 @@ class Library:
             if new in (None, "", []) or new is False or new == old:
                 continue
             old_source = (provenance.get(name) or {}).get("source")
-            if name == "evidence_level" and old_source != "hand":
+            if name == "evidence_level" and old_source == "hand" and source != "hand":
+                # A level set by hand is a judgement no source overrules, not even --force.
+                changes.append(FieldChange(name, old, new, skipped="edited by hand"))
+                continue
+            if name == "evidence_level":
                 if new == "unclassified":
                     continue  # no evidence is not evidence against the stored level
                 if old == "unclassified":

@@ -2,7 +2,7 @@
 (resolve.py)."""
 
 from refdb.records import expand_page_range
-from refdb.sources.pubmed.client import EutilsClient, RateLimiter
+from refdb.sources.pubmed.client import EutilsClient, RateLimiter, SearchHits
 from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
 from refdb.sources.pubmed.resolve import (
     Candidate,
@@ -18,6 +18,7 @@ __all__ = [
     "EutilsClient",
     "RateLimiter",
     "Resolution",
+    "SearchHits",
     "expand_page_range",
     "fetch_pmids",
     "is_notice",

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import defusedxml.ElementTree as SafeET
@@ -34,6 +35,18 @@ EFETCH_BATCH = 200
 """At most this many PMIDs go into one efetch request."""
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+ESEARCH_DATED_MAX = 10_000
+"""At most this many PMIDs from one date-limited esearch (PubMed's own limit for one page)."""
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    """What a date-limited esearch found: how many records match, and their PMIDs."""
+
+    count: int
+    pmids: list[str]
+
 
 # urllib3 logs a warning for every retry; the user sees one line from us instead.
 for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
@@ -187,10 +200,45 @@ class EutilsClient:
 
     def esearch(self, term: str, retmax: int = 20) -> list[str]:
         """PMIDs matching an Entrez query (best match first), at most `retmax`."""
-        body = self._request(
-            "esearch",
-            {"db": "pubmed", "term": term, "retmax": str(retmax), "sort": "relevance"},
-        )
+        root = self._search({"term": term, "retmax": str(retmax), "sort": "relevance"})
+        return _ids(root)
+
+    def esearch_dated(
+        self,
+        term: str,
+        *,
+        mindate: str | None = None,
+        maxdate: str | None = None,
+        reldate: int | None = None,
+        datetype: str = "edat",
+        retmax: int = ESEARCH_DATED_MAX,
+    ) -> SearchHits:
+        """PMIDs matching a query within dates: `mindate` to `maxdate` (YYYY/MM/DD, both
+        inclusive) or the last `reldate` days, by `datetype` (edat: the date PubMed added the
+        record). Warns when more records match than `retmax` (only that many are returned)."""
+        params = {"term": term, "retmax": str(retmax), "datetype": datetype}
+        if reldate is not None and mindate is None and maxdate is None:
+            params["reldate"] = str(reldate)
+        elif reldate is None and mindate and maxdate:
+            params.update(mindate=mindate, maxdate=maxdate)
+        else:
+            raise ValueError("give mindate and maxdate, or reldate")
+        root = self._search(params)
+        count_text = (root.findtext("Count") or "").strip()
+        ids = _ids(root)
+        count = int(count_text) if count_text.isdigit() else len(ids)
+        if count > retmax:
+            warnings.warn(
+                f"PubMed esearch: {count} records match {term!r}; only the first {retmax} "
+                "are used (narrow the query)",
+                UserWarning,
+                stacklevel=2,
+            )
+        return SearchHits(count, ids)
+
+    def _search(self, params: dict[str, str]) -> Any:
+        """One esearch (GET) and its parsed eSearchResult; LookupFailedError otherwise."""
+        body = self._request("esearch", {"db": "pubmed", **params})
         try:
             root = SafeET.fromstring(body)
         except (SafeET.ParseError, DefusedXmlException) as exc:
@@ -200,9 +248,7 @@ class EutilsClient:
         error = root.findtext("ERROR")
         if error:
             raise LookupFailedError(f"PubMed esearch error: {' '.join(error.split())}")
-        return [
-            (e.text or "").strip() for e in root.iterfind("IdList/Id") if (e.text or "").strip()
-        ]
+        return root
 
     def efetch(self, pmids: Sequence[str]) -> list[bytes]:
         """PubmedArticleSet XML for the PMIDs: one body per batch of at most 200 (POST)."""
@@ -243,6 +289,11 @@ class EutilsClient:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _ids(root: Any) -> list[str]:
+    """The PMIDs of an eSearchResult, in its order."""
+    return [(e.text or "").strip() for e in root.iterfind("IdList/Id") if (e.text or "").strip()]
 
 
 def _unique(values: Any) -> list[str]:

@@ -1,0 +1,265 @@
+"""Watched PubMed searches and the records they found: the SQL behind `refdb watch`.
+
+Watches and their records are a registry beside the library, not its content: adding or
+removing a watch, recording a run and dismissing a record are committed at once and are not
+logged operations (`refdb undo` does not reverse them). Accepting a proposal stores the study
+through `Library.save`, which is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from refdb.errors import NotFoundError, RefdbError
+from refdb.records import doi_key
+from refdb.store.database import Database
+from refdb.store.history import now
+from refdb.store.models import Identifier, Watch, WatchRecord
+from refdb.store.rows import chunks
+
+PROPOSED = "proposed"
+DISMISSED = "dismissed"
+
+
+@dataclass
+class WatchInfo:
+    """A watch as stored, with how many of its proposals await a decision."""
+
+    id: int
+    name: str
+    query: str
+    indication: str | None
+    created_at: datetime
+    last_run_at: datetime | None
+    pending: int = 0
+
+
+@dataclass
+class RecordInfo:
+    """A PMID a watch found: 'proposed' (with its record) or 'dismissed'."""
+
+    pmid: str
+    status: str
+    watch: str | None
+    indication: str | None
+    record: dict[str, Any] | None
+    seen_at: datetime
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; refdb stores UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _info(watch: Watch, pending: int = 0) -> WatchInfo:
+    created = _utc(watch.created_at)
+    assert created is not None
+    return WatchInfo(
+        watch.id,
+        watch.name,
+        watch.query,
+        watch.indication,
+        created,
+        _utc(watch.last_run_at),
+        pending,
+    )
+
+
+def _named(session: Session, name: str) -> Watch | None:
+    """The watch of this name, compared without regard to case."""
+    wanted = name.strip().casefold()
+    return next((w for w in session.scalars(select(Watch)) if w.name.casefold() == wanted), None)
+
+
+def _pending_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(WatchRecord.watch_id, func.count())
+        .where(WatchRecord.status == PROPOSED, WatchRecord.watch_id.is_not(None))
+        .group_by(WatchRecord.watch_id)
+    ).all()
+    return {int(watch_id): int(n) for watch_id, n in rows if watch_id is not None}
+
+
+def add_watch(db: Database, name: str, query: str, indication: str | None) -> WatchInfo:
+    """Save a search under a unique name (a registry change: not undoable)."""
+    name, query = name.strip(), " ".join(query.split())
+    if not name:
+        raise RefdbError("a watch needs a name")
+    if not query:
+        raise RefdbError(f"watch {name!r}: the query is empty")
+    with db.transaction() as session:
+        if _named(session, name) is not None:
+            raise RefdbError(f"watch {name!r} already exists (remove it first to change it)")
+        watch = Watch(
+            name=name,
+            query=query,
+            indication=(indication or "").strip() or None,
+            created_at=now(),
+        )
+        session.add(watch)
+        session.flush()
+        return _info(watch)
+
+
+def list_watches(db: Database) -> list[WatchInfo]:
+    """Every watch, by name, with its number of pending proposals."""
+    with db.reading() as session:
+        counts = _pending_counts(session)
+        watches = session.scalars(select(Watch).order_by(Watch.name))
+        return [_info(w, counts.get(w.id, 0)) for w in watches]
+
+
+def get_watches(db: Database, names: Sequence[str] = ()) -> list[WatchInfo]:
+    """The named watches (all when none is named); NotFoundError for an unknown name."""
+    if not names:
+        return list_watches(db)
+    with db.reading() as session:
+        counts = _pending_counts(session)
+        found = []
+        for name in dict.fromkeys(names):
+            watch = _named(session, name)
+            if watch is None:
+                raise NotFoundError(f"watch {name!r}: no such watch (see `refdb watch list`)")
+            found.append(_info(watch, counts.get(watch.id, 0)))
+        return found
+
+
+def remove_watch(db: Database, name: str) -> int:
+    """Delete a watch and its pending proposals; its dismissals stay (still never proposed).
+    Returns how many proposals were dropped. A registry change: not undoable."""
+    with db.transaction() as session:
+        watch = _named(session, name)
+        if watch is None:
+            raise NotFoundError(f"watch {name!r}: no such watch (see `refdb watch list`)")
+        dropped = session.execute(
+            delete(WatchRecord).where(
+                WatchRecord.watch_id == watch.id, WatchRecord.status == PROPOSED
+            )
+        )
+        session.delete(watch)
+        return int(getattr(dropped, "rowcount", 0) or 0)
+
+
+def _record_query() -> Any:
+    return select(WatchRecord, Watch.name, Watch.indication).outerjoin(
+        Watch, Watch.id == WatchRecord.watch_id
+    )
+
+
+def _record(row: Any) -> RecordInfo:
+    record, name, indication = row
+    seen = _utc(record.seen_at)
+    assert seen is not None
+    return RecordInfo(record.pmid, record.status, name, indication, record.record, seen)
+
+
+def records(db: Database, pmids: Iterable[str]) -> dict[str, RecordInfo]:
+    """The watch records of these PMIDs (proposed or dismissed), by PMID."""
+    wanted = list(dict.fromkeys(pmids))
+    found: dict[str, RecordInfo] = {}
+    with db.reading() as session:
+        for part in chunks(wanted):
+            for row in session.execute(_record_query().where(WatchRecord.pmid.in_(part))):
+                info = _record(row)
+                found[info.pmid] = info
+    return found
+
+
+def pending(db: Database, watch_ids: Sequence[int]) -> list[RecordInfo]:
+    """The proposals of these watches that await a decision, oldest first."""
+    with db.reading() as session:
+        rows = session.execute(
+            _record_query()
+            .where(WatchRecord.status == PROPOSED, WatchRecord.watch_id.in_(list(watch_ids)))
+            .order_by(WatchRecord.seen_at, WatchRecord.pmid)
+        )
+        return [_record(row) for row in rows]
+
+
+def in_library(
+    db: Database, pmids: Iterable[str] = (), dois: Iterable[str] = ()
+) -> tuple[set[str], set[str]]:
+    """Which of these PMIDs, and which of these DOIs (as `doi_key`), studies already hold."""
+    wanted_pmids = list(dict.fromkeys(pmids))
+    wanted_dois = list(dict.fromkeys(doi_key(d) for d in dois))
+    held_pmids: set[str] = set()
+    held_dois: set[str] = set()
+    with db.reading() as session:
+        for part in chunks(wanted_pmids):
+            held_pmids.update(
+                session.scalars(
+                    select(Identifier.value).where(
+                        Identifier.kind == "pmid", Identifier.value.in_(part)
+                    )
+                )
+            )
+        for part in chunks(wanted_dois):
+            held_dois.update(
+                v.lower()
+                for v in session.scalars(
+                    select(Identifier.value).where(
+                        Identifier.kind == "doi", func.lower(Identifier.value).in_(part)
+                    )
+                )
+            )
+    return held_pmids, held_dois
+
+
+def save_run(
+    db: Database,
+    *,
+    proposals: Sequence[tuple[str, int, dict[str, Any]]],
+    ran: Sequence[int],
+    at: datetime,
+    drop: Sequence[str] = (),
+) -> None:
+    """After a successful run, in one transaction: store the new proposals (PMID, watch id,
+    record), forget proposals whose study is in the library now (`drop`), and note that the
+    watches `ran` at `at`. A registry change: not undoable."""
+    with db.transaction() as session:
+        for part in chunks(list(drop)):
+            session.execute(
+                delete(WatchRecord).where(
+                    WatchRecord.pmid.in_(part), WatchRecord.status == PROPOSED
+                )
+            )
+        for pmid, watch_id, record in proposals:
+            if session.get(WatchRecord, pmid) is None:
+                session.add(
+                    WatchRecord(
+                        pmid=pmid, watch_id=watch_id, status=PROPOSED, record=record, seen_at=at
+                    )
+                )
+        for watch in session.scalars(select(Watch).where(Watch.id.in_(list(ran)))):
+            watch.last_run_at = at
+
+
+def dismiss(db: Database, pmids: Sequence[str]) -> None:
+    """Mark PMIDs dismissed: never proposed again (a PMID never proposed may be dismissed
+    too). A registry change: not undoable."""
+    stamp = now()
+    with db.transaction() as session:
+        for pmid in dict.fromkeys(pmids):
+            record = session.get(WatchRecord, pmid)
+            if record is None:
+                session.add(
+                    WatchRecord(pmid=pmid, status=DISMISSED, seen_at=stamp, decided_at=stamp)
+                )
+            elif record.status != DISMISSED:
+                record.status = DISMISSED
+                record.decided_at = stamp
+
+
+def forget(db: Database, pmids: Sequence[str]) -> None:
+    """Delete the watch records of accepted PMIDs: their studies are in the library now."""
+    with db.transaction() as session:
+        for part in chunks(list(dict.fromkeys(pmids))):
+            session.execute(delete(WatchRecord).where(WatchRecord.pmid.in_(part)))
