@@ -274,3 +274,18 @@ def test_builds_at_once_swap_in_turn_and_a_link_is_followed(tmp_path: Path) -> N
     link.symlink_to(outdir, target_is_directory=True)
     publish_folder(link, {MARKER: "", "index.html": "linked"}, marker=MARKER)
     assert link.is_symlink() and (link / "index.html").read_text() == "linked"
+
+
+def test_a_site_on_sqlite_and_postgresql_and_of_an_empty_library(
+    any_db_url: str, tmp_path: Path
+) -> None:
+    from tests.site_helpers import run
+
+    empty = run(any_db_url, "site", str(tmp_path / "empty"))
+    assert empty.exit_code == 0, empty.output
+    assert "(0 studies)" in empty.stderr
+    assert (tmp_path / "empty" / "index.html").is_file()
+    seeded_library(any_db_url)
+    result = run(any_db_url, "site", str(tmp_path / "site"))
+    assert result.exit_code == 0 and "(10 studies)" in result.stderr
+    assert len(list((tmp_path / "site" / "studies").glob("*.html"))) == 10
