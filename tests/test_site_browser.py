@@ -198,6 +198,15 @@ def test_choosing_filters_updates_the_url_and_the_list(site: Site, browser: Any)
     assert len(visible_keys(browser)) == len(studies(site.db_url))
 
 
+def test_a_count_in_the_table_links_to_its_studies(site: Site, browser: Any) -> None:
+    open_page(browser, site.file())
+    link = browser.find_element("css selector", 'td[data-indication="CRPS"][data-level="rct"] a')
+    assert link.get_attribute("aria-label").endswith("studies: For CRPS/RSD")
+    link.click()
+    assert urlsplit(browser.current_url).query == "indication=CRPS&level=rct"
+    assert visible_keys(browser) == keys_where(site, level="rct", indication="CRPS")
+
+
 def test_the_filters_work_by_keyboard_with_a_visible_focus(site: Site, browser: Any) -> None:
     from selenium.webdriver.common.keys import Keys
 

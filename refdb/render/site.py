@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from refdb.evidence import HAND_BASIS, LABELS, LEVELS
 from refdb.records import IndicationSpec, Reference
@@ -263,7 +263,7 @@ def _counts_table(
     for group, counts in counted:
         cells = "".join(
             f'<td data-indication="{esc(group.name)}" data-level="{esc(level)}">'
-            f"{counts.get(level, 0)}</td>"
+            f"{_count_link(group, level, counts.get(level, 0))}</td>"
             for level in levels
         )
         rows.append(
@@ -280,6 +280,15 @@ def _counts_table(
         "</tfoot>\n</table>\n"
         '<p class="note">A study filed under two indications counts in both rows.</p>'
     )
+
+
+def _count_link(group: SiteGroup, level: str, count: int) -> str:
+    """A count that links to the view of those studies (none for 0, or for "Other studies")."""
+    if not count or not group.name:
+        return str(count)
+    query = urlencode({"indication": group.name, "level": level})
+    label = f"{count} {LABELS[level]} {'study' if count == 1 else 'studies'}: {group.heading}"
+    return f'<a href="index.html?{esc(query)}" aria-label="{esc(label)}">{count}</a>'
 
 
 def _legend(levels: Sequence[str]) -> str:
@@ -326,14 +335,14 @@ def _index_entry(group: SiteGroup, ref: Reference, citation: str) -> str:
     )
 
 
-def _downloads(count: int, root: str = "") -> str:
+def _downloads(count: int) -> str:
     files = (
         ("refs.bib", "BibTeX"),
         ("refs.ris", "RIS (EndNote, Zotero, Mendeley)"),
         ("refs.json", "CSL-JSON"),
     )
     items = "".join(
-        f'<li><a href="{root}{name}" download>{name}</a>: {esc(what)}, {count} '
+        f'<li><a href="{name}" download>{name}</a>: {esc(what)}, {count} '
         f"stud{'y' if count == 1 else 'ies'}</li>"
         for name, what in files
     )
