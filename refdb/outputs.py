@@ -11,14 +11,12 @@ tried again after the next change; the change itself stands.
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
 import warnings
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from refdb.errors import RefdbError
+from refdb.publish import write_atomically
 from refdb.store.library import Library
 from refdb.store.outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
 
@@ -79,35 +77,6 @@ def render_output(library: Library, options: OutputOptions) -> str:
 def absolute(path: str | Path) -> Path:
     """The path as the registry keeps it: absolute, `~` expanded, symbolic links kept."""
     return Path(os.path.abspath(Path(path).expanduser()))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a text file so that a reader sees the old file or the new one, never half of one:
-    a temporary file in the same folder, flushed to disk, then renamed over the old one."""
-    if not text.endswith("\n"):
-        text += "\n"
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _mode_for(path: Path) -> int:
-    """The old file's permissions, or what a new file gets under the umask (mkstemp's 0600
-    would hide a page from the web server)."""
-    with suppress(OSError):
-        return stat.S_IMODE(path.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def write_output(library: Library, path: Path, options: OutputOptions) -> None:

@@ -1,5 +1,6 @@
-"""Publishing a folder of files atomically: the whole folder is written beside its place,
-then swapped in, so that a web server never serves half of it.
+"""Publishing atomically, so that a web server or a site build never reads half of anything:
+a file is written beside its place and renamed over it; a folder of files is written beside
+its place, then swapped in.
 
 A folder already at the place is replaced only when it is one refdb wrote (it holds the
 marker file) or is empty; any other folder, or a file, is refused and left as it is.
@@ -10,11 +11,42 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
+import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from refdb.errors import RefdbError
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a text file so that a reader sees the old file or the new one, never half of one:
+    a temporary file in the same folder, flushed to disk, then renamed over the old one."""
+    if not text.endswith("\n"):
+        text += "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """The old file's permissions, or what a new file gets under the umask (mkstemp's 0600
+    would hide a page from the web server)."""
+    with suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _check_replaceable(outdir: Path, marker: str) -> None:
