@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 class RateLimiter:
     """A thread-safe sliding window: at most `rate` request starts in any `period` seconds."""
 
-    def __init__(self, period: float = 1.0, margin: float = 0.05) -> None:
+    def __init__(self, period: float = 1.0, margin: float = 0.1) -> None:
         # NCBI counts requests as they arrive; the margin keeps a request that was slow on
         # the wire from landing in the same second as a later one.
         self.period = period + margin
