@@ -231,3 +231,11 @@ def test_publication_types_set_by_hand_derive_the_level_again(cli: RunCli) -> No
     cli("edit", "douglas2015analgesic", "--set", "evidence_level=observational")
     cli("edit", "douglas2015analgesic", "--set", "publication_types=Meta-Analysis")
     assert listed(cli, "--level", "observational")[0]["key"] == "douglas2015analgesic"
+
+
+def test_setting_the_derived_level_by_hand_keeps_it(cli: RunCli) -> None:
+    cli("seed")
+    assert cli("edit", "hu2016single", "--set", "evidence_level=rct").exit_code == 0
+    (hu,) = [r for r in listed(cli, "--level", "rct") if r["key"] == "hu2016single"]
+    assert hu["provenance"]["evidence_level"]["source"] == "hand"
+    assert "set by hand" in cli("show", "hu2016single").stdout

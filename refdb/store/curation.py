@@ -246,7 +246,8 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
             raise RefdbError(f"--set: {exc} ({before.key})") from None
         for name, value in values.items():
             old = getattr(before, name)
-            if old == value:
+            locking = name == "evidence_level" and value is not None and not _by_hand(provenance)
+            if old == value and not locking:  # the same level by hand still locks it
                 continue
             if name == "evidence_level":
                 value = _set_level(study, value, provenance, stamp)
@@ -266,6 +267,11 @@ def edit(library: Library, ref: str, assignments: Sequence[str], *, command: str
     return EditResult(key, changed, recorder.operation_id)
 
 
+def _by_hand(provenance: dict[str, Any]) -> bool:
+    """Whether the study's evidence level was set by hand."""
+    return bool((provenance.get("evidence_level") or {}).get("source") == HAND)
+
+
 def _derive_again(
     study: Study,
     before: Reference,
@@ -275,7 +281,7 @@ def _derive_again(
 ) -> None:
     """New publication types by hand: derive the level again, unless it was set by hand or
     the new types say nothing (then the known level stays)."""
-    if (provenance.get("evidence_level") or {}).get("source") == HAND:
+    if _by_hand(provenance):
         return
     derived = derive_level(study.publication_types or [], study.mesh_terms or [])
     if derived.level in ("unclassified", before.evidence_level):
