@@ -50,11 +50,19 @@ def _mode_for(path: Path) -> int:
 
 
 def _check_replaceable(outdir: Path, marker: str) -> None:
+    """RefdbError unless `outdir` is absent, empty, or a folder refdb wrote. Another build
+    may swap it away while we look: a folder that vanished is absent."""
     if not os.path.lexists(outdir):
         return
     if not outdir.is_dir():
+        if not os.path.lexists(outdir):
+            return
         raise RefdbError(f"{outdir}: exists and is not a folder; not replacing it")
-    if not (outdir / marker).is_file() and any(outdir.iterdir()):
+    try:
+        foreign = not (outdir / marker).is_file() and any(outdir.iterdir())
+    except FileNotFoundError:
+        return
+    if foreign:
         raise RefdbError(
             f"{outdir}: a folder that is not a refdb site (no {marker}) and not empty; "
             "not replacing it (choose another folder or empty it)"
