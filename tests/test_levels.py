@@ -163,19 +163,21 @@ def test_a_file_record_without_types_does_not_erase_a_level(cli: RunCli, tmp_pat
     assert [r["key"] for r in listed(cli, "--level", "rct")].count("hu2016single") == 1
 
 
-@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json"])
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "ris"])
 def test_levels_survive_a_round_trip(cli: RunCli, tmp_path: Path, fmt: str) -> None:
     cli("seed")
     assert (
         cli("edit", "tundo2015pharmacologic", "--set", "evidence_level=case-report").exit_code == 0
     )
     before = {r["key"]: r["evidence_level"] for r in listed(cli)}
-    suffix = ".json" if fmt == "csl-json" else ".bib"
+    suffix = {"csl-json": ".json", "ris": ".ris"}.get(fmt, ".bib")
     path = tmp_path / f"out{suffix}"
     assert cli("export", "--format", fmt, "-o", str(path)).exit_code == 0
     text = path.read_text("utf-8")
-    if fmt != "csl-json":
+    if fmt in ("bibtex", "biblatex"):
         assert "usera = {rct}" in text
+    if fmt == "ris":
+        assert "N1  - refdb evidence level: rct" in text
     other = CliRunner().invoke(
         app, ["--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "import", str(path)]
     )

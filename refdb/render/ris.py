@@ -131,6 +131,9 @@ def _lines(ref: Reference, key: str) -> Iterator[tuple[str, object]]:
     if ref.indications:
         # Keywords mix indications with other keywords; this note tells refdb which are which.
         yield "N1", f"refdb indications: {'; '.join(ref.indications)}"
+    if ref.evidence_level and ref.evidence_level != "unclassified":
+        # RIS has no tag for it; a note other tools show as it is and refdb reads back.
+        yield "N1", f"refdb evidence level: {ref.evidence_level}"
 
 
 def _record(ref: Reference, key: str) -> str:

@@ -40,6 +40,7 @@ from refdb.dates import (
     season_number,
 )
 from refdb.errors import RefdbError
+from refdb.evidence import parse_level
 from refdb.records import (
     Author,
     Reference,
@@ -139,6 +140,7 @@ _PMID = re.compile(r"[1-9]\d{0,8}")
 _PMCID = re.compile(r"PMC\d{1,9}(?:\.\d+)?")
 _LABELLED = re.compile(r"\b(PMID|PMCID)\s*:\s*(\S+)", re.IGNORECASE)
 _INDICATIONS_NOTE = re.compile(r"^refdb indications:\s*(.*)$", re.IGNORECASE)
+_LEVEL_NOTE = re.compile(r"^refdb evidence level:\s*(.*)$", re.IGNORECASE)
 _URL_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
 _DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.-?)+$")
 _SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
@@ -495,6 +497,12 @@ def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | No
             ref.indications = [n.strip() for n in match.group(1).split(";") if n.strip()]
             declared = {n.casefold() for n in ref.indications}
             ref.keywords = [k for k in ref.keywords if k.casefold() not in declared]
+        level = _LEVEL_NOTE.match(note)
+        if level:
+            try:
+                ref.evidence_level = parse_level(level.group(1))
+            except ValueError as exc:
+                warnings.append(f"{exc}; derived the level instead")
     if not ref.title:
         if not (ref.doi or ref.pmid or ref.pmcid or ref.url):
             return None
