@@ -122,6 +122,16 @@ def derive_level(publication_types: Iterable[str], mesh_terms: Iterable[str]) ->
 HAND_BASIS = "set by hand"
 
 
+def level_of(ref: Reference) -> str:
+    """A study's level slug: "unclassified" when it has none (or none refdb knows)."""
+    return ref.evidence_level if ref.evidence_level in LABELS else "unclassified"
+
+
+def label_of(ref: Reference) -> str:
+    """The short label of a study's level ("RCT", "Preclinical (animal)")."""
+    return LABELS[level_of(ref)]
+
+
 def parse_level(text: str) -> str:
     """A level slug from what a person or a file wrote ('RCT', 'rct', 'Preclinical (animal)',
     'randomized controlled trial'); ValueError naming the slugs when it is none of them."""

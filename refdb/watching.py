@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from refdb.errors import LookupFailedError, RefdbError
-from refdb.evidence import LABELS, settle_level
+from refdb.evidence import LABELS, level_of, settle_level
 from refdb.records import Reference, normalise_pmid
 from refdb.sources.pubmed import EutilsClient, fetch_pmids
 from refdb.sources.pubmed.client import EFETCH_BATCH
@@ -82,7 +82,7 @@ class Proposal:
         """The evidence level its publication types and MeSH headings make evident."""
         ref = copy.copy(self.reference)
         settle_level(ref)
-        return ref.evidence_level or "unclassified"
+        return level_of(ref)
 
     def to_json(self) -> dict[str, Any]:
         """What `refdb watch run --json` prints for it."""
@@ -96,7 +96,7 @@ class Proposal:
             "year": ref.year,
             "journal": ref.container_title_short or ref.container_title,
             "evidence_level": level,
-            "evidence_label": LABELS.get(level, level),
+            "evidence_label": LABELS[level],
             "watch": self.watch,
             "indication": self.indication,
             "pending": self.pending,

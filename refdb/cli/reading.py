@@ -51,7 +51,7 @@ def list_command(
         return
     from rich.table import Table
 
-    from refdb.render.page import level_label
+    from refdb.evidence import label_of
 
     table = Table("key", "first author", "year", "title", "indications", "level", "status")
     for ref in refs:
@@ -61,7 +61,7 @@ def list_command(
             str(ref.year or ""),
             ref.title,
             ", ".join(ref.indications),
-            level_label(ref),
+            label_of(ref),
             _status(ref),
         )
     stdout_console().print(table)

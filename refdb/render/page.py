@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from urllib.parse import quote, quote_plus
 
 from refdb.errors import RefdbError
-from refdb.evidence import LABELS
+from refdb.evidence import label_of, level_of
 from refdb.records import Reference
 from refdb.render.citations import (
     Entry,
@@ -61,12 +61,7 @@ def _links(ref: Reference) -> list[tuple[str, str]]:
     return links
 
 
-def level_label(ref: Reference) -> str:
-    """The short label of a study's evidence level ("RCT", "Preclinical (animal)")."""
-    return LABELS.get(ref.evidence_level or "unclassified", LABELS["unclassified"])
-
-
-def _status_note(ref: Reference) -> tuple[str, str] | None:
+def status_note(ref: Reference) -> tuple[str, str] | None:
     """(label, note) for a flagged study, None for an unflagged one."""
     if not ref.status:
         return None
@@ -79,7 +74,7 @@ def _status_note(ref: Reference) -> tuple[str, str] | None:
 
 def _markdown_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
-    status = _status_note(ref)
+    status = status_note(ref)
     prefix = ""
     suffix = ""
     if status and ref.status == "retracted":
@@ -90,7 +85,7 @@ def _markdown_entry(entry: Entry, levels: bool) -> str:
         suffix = f" *({status[0]}{note})*"
     links = " · ".join(f"[{name}](<{url}>)" for name, url in _links(ref))
     if levels:
-        links = f"Evidence: **{markdown_escape(level_label(ref))}** · {links}"
+        links = f"Evidence: **{markdown_escape(label_of(ref))}** · {links}"
     item = markdown_item(entry, suffix + f"\\\n   {links}")
     if prefix:
         head, sep, body = item.partition(" ")
@@ -124,7 +119,7 @@ li { margin-bottom: 0.75rem; }
 def _html_entry(entry: Entry, numbered: bool, levels: bool) -> str:
     ref = entry.reference
     body = entry.body_html if numbered else entry.html
-    status = _status_note(ref)
+    status = status_note(ref)
     if status and ref.status == "retracted":
         note = f" ({html.escape(status[1])})" if status[1] else ""
         body = f'<strong class="status">{html.escape(status[0].title())}</strong>{note} {body}'
@@ -136,10 +131,9 @@ def _html_entry(entry: Entry, numbered: bool, levels: bool) -> str:
         for name, url in _links(ref)
     )
     if levels:
-        level = ref.evidence_level or "unclassified"
         links = (
-            f'<span class="level level-{html.escape(level, quote=True)}">'
-            f"Evidence: {html.escape(level_label(ref))}</span> {links}"
+            f'<span class="level level-{html.escape(level_of(ref), quote=True)}">'
+            f"Evidence: {html.escape(label_of(ref))}</span> {links}"
         )
     return f'{body}<br>\n    <span class="links">{links}</span>'
 
@@ -176,7 +170,7 @@ def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: 
 def _text_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
     text = entry.text
-    status = _status_note(ref)
+    status = status_note(ref)
     if status and ref.status == "retracted":
         note = f" ({status[1]})" if status[1] else ""
         marker = f"{status[0]}{note}: "
@@ -184,7 +178,7 @@ def _text_entry(entry: Entry, levels: bool) -> str:
     elif status:
         note = f": {status[1]}" if status[1] else ""
         text += f" ({status[0]}{note})"
-    lines = [text] + [f"   Evidence: {level_label(ref)}"] * levels
+    lines = [text] + [f"   Evidence: {label_of(ref)}"] * levels
     lines += [f"   {name}: {url}" for name, url in _links(ref)]
     return "\n".join(lines)
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import quote, urlencode, urlsplit
 
-from refdb.evidence import HAND_BASIS, LABELS, LEVELS
+from refdb.dates import SEASONS
+from refdb.evidence import HAND_BASIS, LABELS, LEVELS, level_of
 from refdb.records import IndicationSpec, Reference
 from refdb.render.citations import (
     _restore_markup,
@@ -27,7 +28,7 @@ from refdb.render.citations import (
     format_entries,
     protect_inline_markup,
 )
-from refdb.render.page import DEFAULT_TITLE, _status_note, doi_url, pubmed_url
+from refdb.render.page import DEFAULT_TITLE, doi_url, pubmed_url, status_note
 
 MARKER = ".refdb-site"
 """The file that marks a folder as a refdb site (a later build may replace such a folder)."""
@@ -51,7 +52,6 @@ _NOTICE_LABELS = {
     "ErratumIn": "Erratum",
     "ExpressionOfConcernIn": "Expression of concern",
 }
-_SEASONS = {1: "Spring", 2: "Summer", 3: "Autumn", 4: "Winter"}
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 _UPPER_LABEL = re.compile(r"(?:^|(?<=[.!?])\s+)([A-Z][A-Z0-9 ,&/()'-]{1,48}[A-Z)]):\s+")
 _LABELLED = re.compile(r"^([A-Za-z][^:.;?!\n]{0,58}):\s+(.+)$", re.DOTALL)
@@ -74,11 +74,6 @@ def esc(text: object) -> str:
 def inline_html(text: str) -> str:
     """A field that may hold PubMed's inline markup (<i>, <sup>...): that kept, all else text."""
     return _restore_markup(escape_field(protect_inline_markup(text)))
-
-
-def level_of(ref: Reference) -> str:
-    """The study's evidence level slug, "unclassified" when it has none."""
-    return ref.evidence_level if ref.evidence_level in LABELS else "unclassified"
 
 
 def study_filename(key: str) -> str:
@@ -133,7 +128,8 @@ def full_date(ref: Reference) -> str:
     elif ref.year is None:
         text = "no date"
     elif ref.season and not ref.month:
-        text = f"{_SEASONS.get(ref.season, '')} {ref.year}".strip()
+        season = SEASONS[ref.season - 1].capitalize() if 1 <= ref.season <= 4 else ""
+        text = f"{season} {ref.year}".strip()
     elif ref.month:
         month = calendar.month_name[ref.month] if 1 <= ref.month <= 12 else ""
         text = " ".join(str(p) for p in (ref.day, month, ref.year) if p)
@@ -171,7 +167,7 @@ def abstract_sections(abstract: str) -> list[tuple[str | None, str]]:
 
 
 def _status_html(ref: Reference) -> str:
-    status = _status_note(ref)
+    status = status_note(ref)
     if status is None:
         return ""
     label, note = status
@@ -459,7 +455,7 @@ def _study_page(
         "</section>",
     ]
     if ref.status:
-        status = _status_note(ref)
+        status = status_note(ref)
         label = status[0] if status else ref.status
         body.append(
             '<section aria-labelledby="status">\n<h2 id="status">Status: '

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from refdb.evidence import LABELS
+from refdb.evidence import label_of, level_of
 from refdb.records import Reference
 
 
@@ -13,8 +13,7 @@ def _authors(ref: Reference) -> str:
 
 def _level(ref: Reference) -> str:
     """'RCT (rct)'."""
-    level = ref.evidence_level or "unclassified"
-    return f"{LABELS.get(level, level)} ({level})"
+    return f"{label_of(ref)} ({level_of(ref)})"
 
 
 def describe(ref: Reference) -> str:
