@@ -17,6 +17,7 @@ from refdb.sources.pubmed import (
     Candidate,
     EutilsClient,
     fetch_pmids,
+    open_client,
     resolve_doi,
     resolve_title,
 )
@@ -118,10 +119,6 @@ class CheckReport:
     saved: SaveSummary
 
 
-def _client(client: EutilsClient | None) -> EutilsClient:
-    return client if client is not None else EutilsClient()
-
-
 def candidates_text(candidates: Sequence[Candidate], limit: int = 5) -> list[str]:
     """Candidates as lines for a person: score, PMID, year, first author, title."""
     lines = []
@@ -187,7 +184,8 @@ def add(
     client: EutilsClient | None = None,
 ) -> SaveSummary:
     """Look one study up on PubMed (by PMID, DOI or title) and store it under indications."""
-    ref = lookup(_client(client), pmid=pmid, doi=doi, title=title)
+    with open_client(client) as eutils:
+        ref = lookup(eutils, pmid=pmid, doi=doi, title=title)
     return library.save([ref], source=PUBMED_SOURCE, command=command, indications=indications)
 
 
@@ -218,17 +216,17 @@ def import_titles(
     Ambiguous titles (candidates below the threshold) and titles PubMed does not know are
     reported, not stored. A PubMed failure midway raises before anything is written.
     """
-    eutils = _client(client)
-    titles = read_titles(path)
-    outcomes = []
-    for done, (line, title) in enumerate(titles, start=1):
-        try:
-            resolution = resolve_title(eutils, title)
-        except LookupFailedError as exc:
-            raise LookupFailedError(f"{path}: line {line}: {exc}; nothing stored") from None
-        outcomes.append(TitleOutcome(line, title, resolution.accepted, resolution.candidates))
-        if progress is not None:
-            progress(done, len(titles))
+    with open_client(client) as eutils:
+        titles = read_titles(path)
+        outcomes = []
+        for done, (line, title) in enumerate(titles, start=1):
+            try:
+                resolution = resolve_title(eutils, title)
+            except LookupFailedError as exc:
+                raise LookupFailedError(f"{path}: line {line}: {exc}; nothing stored") from None
+            outcomes.append(TitleOutcome(line, title, resolution.accepted, resolution.candidates))
+            if progress is not None:
+                progress(done, len(titles))
     resolved = [o.reference for o in outcomes if o.reference is not None]
     saved = library.save(
         resolved,
@@ -270,40 +268,42 @@ def enrich(
     record is applied to the study it was looked up for, so a PMID found for a seed study
     lands on that study even when PubMed spells the title a little differently.
     """
-    eutils = _client(client)
-    studies = studies_to_enrich(library, refs, all)
-    total = len(studies)
-    done = 0
-    updates: list[tuple[str, Reference]] = []
-    unresolved: list[Unresolved] = []
+    with open_client(client) as eutils:
+        studies = studies_to_enrich(library, refs, all)
+        total = len(studies)
+        done = 0
+        updates: list[tuple[str, Reference]] = []
+        unresolved: list[Unresolved] = []
 
-    with_pmid = [s for s in studies if s.pmid]
-    if with_pmid:
-        by_pmid = {r.pmid: r for r in fetch_pmids(eutils, [s.pmid for s in with_pmid if s.pmid])}
-        for study in with_pmid:
-            fetched = by_pmid.get(study.pmid)
-            if fetched is None:
-                unresolved.append(
-                    Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
-                )
-            else:
+        with_pmid = [s for s in studies if s.pmid]
+        if with_pmid:
+            by_pmid = {
+                r.pmid: r for r in fetch_pmids(eutils, [s.pmid for s in with_pmid if s.pmid])
+            }
+            for study in with_pmid:
+                fetched = by_pmid.get(study.pmid)
+                if fetched is None:
+                    unresolved.append(
+                        Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
+                    )
+                else:
+                    updates.append((_key(study), _fill_only(study, fetched)))
+            done += len(with_pmid)
+            if progress is not None:
+                progress(done, total)
+
+        for study in (s for s in studies if not s.pmid):
+            try:
+                fetched, missing = _look_up_stored(eutils, study)
+            except LookupFailedError as exc:
+                raise LookupFailedError(f"{_key(study)}: {exc}; nothing stored") from None
+            if missing is not None:
+                unresolved.append(missing)
+            if fetched is not None:
                 updates.append((_key(study), _fill_only(study, fetched)))
-        done += len(with_pmid)
-        if progress is not None:
-            progress(done, total)
-
-    for study in (s for s in studies if not s.pmid):
-        try:
-            fetched, missing = _look_up_stored(eutils, study)
-        except LookupFailedError as exc:
-            raise LookupFailedError(f"{_key(study)}: {exc}; nothing stored") from None
-        if missing is not None:
-            unresolved.append(missing)
-        if fetched is not None:
-            updates.append((_key(study), _fill_only(study, fetched)))
-        done += 1
-        if progress is not None:
-            progress(done, total)
+            done += 1
+            if progress is not None:
+                progress(done, total)
 
     saved = library.refresh(
         updates, source=PUBMED_SOURCE, command=command, dry_run=dry_run, force=force
@@ -323,17 +323,10 @@ def check(
     The status, its note, the publication types and any new notices are stored (one
     transaction); the report lists every flagged study, marking those flagged just now.
     """
-    eutils = _client(client)
-    studies = [s for s in library.studies() if s.pmid]
-    fetched: dict[str, Reference] = {}
-    pmids = [s.pmid for s in studies if s.pmid]
-    # One efetch per 200 PMIDs; the client batches, we report progress per batch.
-    for start in range(0, len(pmids), 200):
-        for ref in fetch_pmids(eutils, pmids[start : start + 200]):
-            if ref.pmid:
-                fetched[ref.pmid] = ref
-        if progress is not None:
-            progress(min(start + 200, len(pmids)), len(pmids))
+    with open_client(client) as eutils:
+        studies = [s for s in library.studies() if s.pmid]
+        pmids = [s.pmid for s in studies if s.pmid]
+        fetched = {ref.pmid: ref for ref in fetch_pmids(eutils, pmids, progress) if ref.pmid}
     updates = [(_key(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
     saved = library.refresh(
         updates, source=PUBMED_SOURCE, command=command, fields_only=CHECK_FIELDS

@@ -9,8 +9,7 @@ and are shown again by later runs. Every lookup happens before anything is writt
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -18,8 +17,7 @@ from typing import Any
 from refdb.errors import LookupFailedError, RefdbError
 from refdb.evidence import LABELS, level_of, settle_level
 from refdb.records import Reference, normalise_pmid
-from refdb.sources.pubmed import EutilsClient, fetch_pmids
-from refdb.sources.pubmed.client import EFETCH_BATCH
+from refdb.sources.pubmed import EutilsClient, fetch_pmids, open_client
 from refdb.store import watches as store
 from refdb.store.history import now
 from refdb.store.library import Library, SaveSummary
@@ -147,16 +145,6 @@ class RunReport:
         }
 
 
-@contextmanager
-def _eutils(client: EutilsClient | None) -> Iterator[EutilsClient]:
-    """The client given, or one made (and closed) for this call."""
-    if client is not None:
-        yield client
-        return
-    with EutilsClient() as made:
-        yield made
-
-
 def parse_pmids(values: Sequence[str]) -> list[str]:
     """PMIDs as typed ('12345', 'PMID:12345'), in order without repeats; RefdbError naming the
     first that is not a PMID."""
@@ -219,7 +207,7 @@ def run(
     if not selected:
         return report
     found: list[tuple[WatchInfo, list[str]]] = []
-    with _eutils(client) as eutils:
+    with open_client(client) as eutils:
         for watch in selected:
             window = search_window(watch.last_run_at, started, days)
             try:
@@ -295,16 +283,10 @@ def _fetch(
     eutils: EutilsClient, pmids: Sequence[str], progress: Progress | None
 ) -> dict[str, Reference]:
     """The PubMed records of these PMIDs (efetch, batches of 200), by PMID."""
-    fetched: dict[str, Reference] = {}
-    for start in range(0, len(pmids), EFETCH_BATCH):
-        try:
-            refs = fetch_pmids(eutils, pmids[start : start + EFETCH_BATCH])
-        except LookupFailedError as exc:
-            raise LookupFailedError(f"{exc}; nothing recorded") from None
-        fetched.update((ref.pmid, ref) for ref in refs if ref.pmid)
-        if progress is not None:
-            progress(min(start + EFETCH_BATCH, len(pmids)), len(pmids))
-    return fetched
+    try:
+        return {ref.pmid: ref for ref in fetch_pmids(eutils, pmids, progress) if ref.pmid}
+    except LookupFailedError as exc:
+        raise LookupFailedError(f"{exc}; nothing recorded") from None
 
 
 def accept(
@@ -332,7 +314,7 @@ def accept(
             refs[pmid] = ref
     missing = [p for p in wanted if p not in refs]
     if missing:
-        with _eutils(client) as eutils:
+        with open_client(client) as eutils:
             fetched = {ref.pmid: ref for ref in fetch_pmids(eutils, missing)}
         absent = [p for p in missing if p not in fetched]
         if absent:

@@ -2,7 +2,7 @@
 (resolve.py)."""
 
 from refdb.records import expand_page_range
-from refdb.sources.pubmed.client import EutilsClient, RateLimiter, SearchHits
+from refdb.sources.pubmed.client import EutilsClient, RateLimiter, SearchHits, open_client
 from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
 from refdb.sources.pubmed.resolve import (
     Candidate,
@@ -22,6 +22,7 @@ __all__ = [
     "expand_page_range",
     "fetch_pmids",
     "is_notice",
+    "open_client",
     "parse_pubmed_xml",
     "resolve_doi",
     "resolve_title",

@@ -15,7 +15,8 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -324,3 +325,13 @@ def _reason(exc: BaseException) -> str:
     if "Max retries exceeded" in text or "refused" in text.lower():
         return "could not connect"
     return " ".join(text.split())[:200]
+
+
+@contextmanager
+def open_client(client: EutilsClient | None = None) -> Iterator[EutilsClient]:
+    """The client given (its owner closes it), or one made for this call and closed after."""
+    if client is not None:
+        yield client
+        return
+    with EutilsClient() as made:
+        yield made

@@ -10,13 +10,13 @@ the study itself, however well their title matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from refdb.records import Reference, fold, normalise_doi, normalise_pmid, normalise_title
-from refdb.sources.pubmed.client import EutilsClient
+from refdb.sources.pubmed.client import EFETCH_BATCH, EutilsClient
 from refdb.sources.pubmed.parse import strip_markup
 
 DEFAULT_THRESHOLD = 90.0
@@ -182,8 +182,20 @@ def resolve_doi(client: EutilsClient, doi: str) -> Reference | None:
     return None
 
 
-def fetch_pmids(client: EutilsClient, pmids: Sequence[str | int]) -> list[Reference]:
-    """The records for the PMIDs, in the order asked; PMIDs PubMed does not know are absent."""
-    wanted = [p for p in (normalise_pmid(x) for x in pmids) if p]
-    by_pmid = {ref.pmid: ref for ref in client.fetch_references(wanted)}
-    return [by_pmid[p] for p in dict.fromkeys(wanted) if p in by_pmid]
+def fetch_pmids(
+    client: EutilsClient,
+    pmids: Sequence[str | int],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Reference]:
+    """The records for the PMIDs, in the order asked; PMIDs PubMed does not know are absent.
+
+    One efetch per EFETCH_BATCH PMIDs; `progress(done, total)` is called after each."""
+    wanted = list(dict.fromkeys(p for p in (normalise_pmid(x) for x in pmids) if p))
+    by_pmid: dict[str | None, Reference] = {}
+    for start in range(0, len(wanted), EFETCH_BATCH):
+        by_pmid.update(
+            (ref.pmid, ref) for ref in client.fetch_references(wanted[start : start + EFETCH_BATCH])
+        )
+        if progress is not None:
+            progress(min(start + EFETCH_BATCH, len(wanted)), len(wanted))
+    return [by_pmid[p] for p in wanted if p in by_pmid]
