@@ -23,6 +23,7 @@ from refdb.errors import RefdbError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from refdb.outputs import OutputOptions
     from refdb.store.library import Library
 
 
@@ -200,11 +201,24 @@ def write_output(text: str, output: str | None) -> None:
     note(f"wrote {output}")
 
 
-def kept_path(output: str | None) -> str:
-    """The file `--keep` keeps current: `-o FILE` is required, and stdout cannot be kept."""
+def note_kept(written: str) -> None:
+    """Say that an output was written and is kept current from now on."""
+    note(f"wrote {written} (kept current after every change; `refdb outputs` lists it)")
+
+
+def write_or_keep(
+    ctx: typer.Context, options: OutputOptions, output: str | None, keep: bool
+) -> None:
+    """An export or page on stdout or in `-o FILE`; with `--keep`, that file is kept current."""
+    from refdb import api
+
+    lib = library(ctx)
+    if not keep:
+        write_output(api.render_output(lib, options), output)
+        return
     if output is None or output == "-":
         raise RefdbError("--keep needs -o FILE (a file to keep current)")
-    return output
+    note_kept(str(api.keep_output(lib, output, options)))
 
 
 def show_value(value: Any) -> str:

@@ -10,13 +10,12 @@ import typer
 from refdb.cli.context import (
     command_line,
     handled,
-    kept_path,
     library,
     note,
     print_json,
     progress_bar,
     show_value,
-    write_output,
+    write_or_keep,
 )
 
 # `refdb.api` (the store, the parsers, the renderers) is imported by each command when it runs,
@@ -106,7 +105,6 @@ def export_command(
     """The library, or one indication, in an exchange format or as a formatted bibliography."""
     from refdb import api
 
-    lib = library(ctx)
     options = api.OutputOptions(
         kind="export",
         fmt=fmt.value,
@@ -114,11 +112,7 @@ def export_command(
         indications=(indication,) if indication else (),
         ascii=ascii,
     )
-    if keep:
-        written = api.keep_output(lib, kept_path(output), options)
-        note(f"wrote {written} (kept current after every change; `refdb outputs` lists it)")
-        return
-    write_output(api.render_output(lib, options), output)
+    write_or_keep(ctx, options, output, keep)
 
 
 def register(app: typer.Typer) -> None:

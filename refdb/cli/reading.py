@@ -10,12 +10,10 @@ import typer
 from refdb.cli.context import (
     command_line,
     handled,
-    kept_path,
     library,
-    note,
     print_json,
     stdout_console,
-    write_output,
+    write_or_keep,
 )
 from refdb.errors import RefdbError
 
@@ -133,7 +131,6 @@ def page_command(
     levels and PubMed and DOI links."""
     from refdb import api
 
-    lib = library(ctx)
     options = api.OutputOptions(
         kind="page",
         fmt=fmt.value,
@@ -141,11 +138,7 @@ def page_command(
         indications=(indication,) if indication else (),
         levels=not no_levels,
     )
-    if keep:
-        written = api.keep_output(lib, kept_path(output), options)
-        note(f"wrote {written} (kept current after every change; `refdb outputs` lists it)")
-        return
-    write_output(api.render_output(lib, options), output)
+    write_or_keep(ctx, options, output, keep)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from refdb.cli.context import handled, library, note
+from refdb.cli.context import handled, library, note, note_kept
 
 # `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
@@ -31,8 +31,7 @@ def site_command(
         options = api.OutputOptions(
             kind="site", fmt="html", style=style, indications=tuple(indications)
         )
-        written = api.keep_output(lib, outdir, options)
-        note(f"wrote site to {written} (kept current after every change; `refdb outputs` lists it)")
+        note_kept(f"site to {api.keep_output(lib, outdir, options)}")
         return
     count = api.site(lib, outdir, style=style, indications=indications).studies
     note(f"wrote site to {outdir} ({count} stud{'y' if count == 1 else 'ies'})")
