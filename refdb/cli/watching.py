@@ -20,7 +20,6 @@ from refdb.cli.context import (
 from refdb.cli.writing import report
 
 if TYPE_CHECKING:
-    from refdb.store.watches import WatchInfo
     from refdb.watching import RunReport, WatchRun
 
 # `refdb.api` (the store, requests) is imported by each command when it runs.
@@ -33,19 +32,6 @@ watch_app = typer.Typer(
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
-
-
-def _watch_json(watch: WatchInfo) -> dict[str, object]:
-    return {
-        "name": watch.name,
-        "query": watch.query,
-        "indication": watch.indication,
-        "created_at": watch.created_at.isoformat(timespec="seconds"),
-        "last_run_at": watch.last_run_at.isoformat(timespec="seconds")
-        if watch.last_run_at
-        else None,
-        "pending": watch.pending,
-    }
 
 
 def add_command(
@@ -72,7 +58,7 @@ def list_command(
 
     found = api.watch_list(library(ctx))
     if as_json:
-        print_json([_watch_json(w) for w in found])
+        print_json([w.to_json() for w in found])
         return
     from rich.table import Table
 

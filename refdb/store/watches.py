@@ -39,6 +39,18 @@ class WatchInfo:
     last_run_at: datetime | None
     pending: int = 0
 
+    def to_json(self) -> dict[str, object]:
+        """What `refdb watch list --json` prints for it."""
+        last = self.last_run_at
+        return {
+            "name": self.name,
+            "query": self.query,
+            "indication": self.indication,
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+            "last_run_at": last.isoformat(timespec="seconds") if last else None,
+            "pending": self.pending,
+        }
+
 
 @dataclass
 class RecordInfo:
