@@ -95,7 +95,7 @@ def site(
         for heading, refs in library.page_groups(info.name)
     ]
     if not wanted:
-        unfiled = [ref for ref in library.studies() if not ref.indications]
+        unfiled = library.unfiled()
         if unfiled:
             groups.append(SiteGroup("", UNFILED_HEADING, unfiled))
     shown = {group.name for group in groups}
@@ -225,7 +225,7 @@ def export(
 
         groups: list[tuple[str, list[Reference]]] = list(library.page_groups(indication))
         if indication is None:
-            unfiled = [ref for ref in library.studies() if not ref.indications]
+            unfiled = library.unfiled()
             if unfiled:
                 groups.append((UNFILED_HEADING, unfiled))
         return render_bibliography(groups, style=style, fmt=fmt)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from refdb.errors import RefdbError
@@ -99,8 +100,8 @@ def keep_output(library: Library, path: str | Path, options: OutputOptions) -> P
     where = absolute(path)
     write_output(library, where, options)
     info = options.to_info(str(where))
+    info.last_written_at = datetime.now(UTC)
     register(library.db, info)
-    record_write(library.db, str(where), None)
     return where
 
 

@@ -194,6 +194,13 @@ class Library:
                 query = query.where(wanted)
             return references_for(session, list(session.scalars(query)))
 
+    def unfiled(self) -> list[Reference]:
+        """The studies filed under no indication, in the order they were added."""
+        with self.db.reading() as session:
+            filed = select(StudyIndication.study_id).where(StudyIndication.study_id == Study.id)
+            query = select(Study.id).where(~filed.exists()).order_by(Study.id)
+            return references_for(session, list(session.scalars(query)))
+
     def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
         """The page's sections in order: each indication's heading and its studies."""
         groups = []
