@@ -28,7 +28,8 @@ from citeproc import (
 from citeproc.source.json import CiteProcJSON
 
 from refdb import api
-from refdb.records import Reference, to_csl
+from refdb.csl import to_csl
+from refdb.records import Reference
 from refdb.render.citations import _load_style, format_bibliography, resolve_style
 
 

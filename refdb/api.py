@@ -19,10 +19,14 @@ from refdb.outputs import (
 )
 from refdb.records import IndicationSpec, Reference
 from refdb.sources.problems import EntryProblem
-from refdb.store.library import Library, SaveSummary
+from refdb.store.library import Library
+from refdb.store.writer import SaveSummary
 
 if TYPE_CHECKING:
     from refdb.sources.pubmed import EutilsClient
+    from refdb.store.curation import EditResult
+    from refdb.store.duplicates import DuplicatePair
+    from refdb.store.history import OperationInfo
     from refdb.store.watches import WatchInfo
     from refdb.watching import RunReport
 
@@ -188,25 +192,34 @@ def import_file(
     from refdb.sources.files import read_references  # the readers load only for an import
 
     read = read_references(path, encoding)
-    problems = read.sorted_problems()
-    if strict and problems:
+    if strict:
+        _refuse(path, read.sorted_problems())
+    source = f"{FILE_SOURCES.get(path.suffix.lower(), 'file')}:{path.name}"
+    summary = SaveSummary(dry_run=dry_run)
+    with library.change(command, dry_run=dry_run) as writer:
+        for spec in read.indications:
+            writer.ensure_indication(spec)
+        summary.results = writer.save(
+            read.references, source=source, indications=indications, progress=progress
+        )
+        for index, result in enumerate(summary.results):
+            for message in result.notes:
+                read.warn(read.lines[index], read.labels[index], message, index=index)
+        if strict:  # what the store had to say refuses the file too, and rolls it back
+            _refuse(path, read.sorted_problems())
+    summary.operation_id = writer.operation_id
+    return ImportReport(str(path), summary, read.sorted_problems())
+
+
+def _refuse(path: Path, problems: Sequence[EntryProblem]) -> None:
+    """--strict: RefdbError naming the first problem, when there is one."""
+    if problems:
         first = problems[0]
         raise RefdbError(
             f"{path}:{first.line}: {first.key}: {first.message} "
             f"(--strict: {len(problems)} problem{'s' if len(problems) > 1 else ''}; "
             "nothing written)"
         )
-    source = f"{FILE_SOURCES.get(path.suffix.lower(), 'file')}:{path.name}"
-    summary = library.save(
-        read.references,
-        source=source,
-        command=command,
-        indications=indications,
-        dry_run=dry_run,
-        specs=read.indications,
-        progress=progress,
-    )
-    return ImportReport(str(path), summary, problems)
 
 
 def export(
@@ -249,6 +262,112 @@ def export(
     ]
     render = render_biblatex if fmt == "biblatex" else render_bibtex
     return render(refs, ascii=ascii, indications=specs)
+
+
+# --- curation: each call is one undoable operation ------------------------------------------
+
+
+def tag(
+    library: Library, ref: str, names: Sequence[str], *, command: str = "refdb tag"
+) -> list[str]:
+    """File a study under indications (created on first use); the ones newly added."""
+    from refdb.store import curation
+
+    with library.change(command) as writer:
+        return curation.tag(writer, ref, names)
+
+
+def untag(
+    library: Library, ref: str, names: Sequence[str], *, command: str = "refdb untag"
+) -> list[str]:
+    """Take a study out of indications; the ones it was removed from."""
+    from refdb.store import curation
+
+    with library.change(command) as writer:
+        return curation.untag(writer, ref, names)
+
+
+def edit(
+    library: Library, ref: str, assignments: Sequence[str], *, command: str = "refdb edit"
+) -> EditResult:
+    """Set fields of a study by hand (`FIELD=VALUE`, the names `refdb edit` shows); each is
+    then kept against every other source. A bad value is RefdbError and nothing is written."""
+    from refdb.fields import parse_assignments
+    from refdb.store import curation
+
+    try:
+        values = parse_assignments(assignments)
+    except ValueError as exc:
+        raise RefdbError(str(exc)) from None
+    with library.change(command) as writer:
+        result = curation.edit(writer, ref, values)
+    result.operation_id = writer.operation_id
+    return result
+
+
+def remove(library: Library, refs: Sequence[str], *, command: str = "refdb remove") -> list[str]:
+    """Delete studies (undo brings them back); their keys."""
+    from refdb.store import curation
+
+    with library.change(command) as writer:
+        return curation.remove(writer, refs)
+
+
+def update_indication(
+    library: Library,
+    name: str,
+    *,
+    rename: str | None = None,
+    heading: str | None = None,
+    position: int | None = None,
+    command: str = "refdb indications",
+) -> None:
+    """Rename an indication, change its page heading or its place on the page."""
+    from refdb.store import curation
+
+    if rename is None and heading is None and position is None:
+        raise RefdbError("give --rename, --heading or --position to change an indication")
+    with library.change(command) as writer:
+        curation.update_indication(writer, name, rename=rename, heading=heading, position=position)
+
+
+def duplicates(library: Library) -> list[DuplicatePair]:
+    """Likely duplicate pairs, best match first (nothing is changed)."""
+    return library.duplicates()
+
+
+def merge_duplicates(
+    library: Library, *, command: str = "refdb duplicates --merge"
+) -> list[DuplicatePair]:
+    """Merge every likely duplicate pair into its older study, as one operation."""
+    from refdb.store import curation
+
+    with library.change(command) as writer:
+        return curation.merge_duplicates(writer)
+
+
+@dataclass
+class UndoReport:
+    """Which operation was undone, and the operation that undid it."""
+
+    undone: int
+    operation: int | None
+
+
+def undo(
+    library: Library, operation: int | None = None, *, command: str = "refdb undo"
+) -> UndoReport:
+    """Reverse the last operation (or a named one) when nothing later touched its rows."""
+    from refdb.store import curation
+
+    with library.change(command) as writer:
+        target = curation.undo(writer, operation)
+    return UndoReport(target.id, writer.operation_id)
+
+
+def history(library: Library, limit: int | None = None) -> list[OperationInfo]:
+    """The change log, newest first."""
+    return library.history(limit)
 
 
 # --- watched PubMed searches (refdb/watching.py) --------------------------------------------

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refdb.errors import LookupFailedError, RefdbError
-from refdb.records import Notice, Reference, normalise_doi, normalise_pmid
+from refdb.identifiers import normalise_doi, parse_pmid
+from refdb.records import Notice, Reference
 from refdb.sources.pubmed import (
     Candidate,
     EutilsClient,
@@ -22,7 +23,8 @@ from refdb.sources.pubmed import (
     resolve_title,
 )
 from refdb.sources.textfile import read_text
-from refdb.store.library import Library, SaveSummary
+from refdb.store.library import Library
+from refdb.store.writer import SaveSummary
 
 PUBMED_SOURCE = "pubmed"
 
@@ -144,9 +146,10 @@ def lookup(
     if len(given) != 1:
         raise RefdbError("give exactly one of --pmid, --doi or --title")
     if pmid is not None:
-        wanted = normalise_pmid(pmid)
-        if not wanted or not wanted.isdigit():
-            raise RefdbError(f"PMID {pmid!r}: not a PMID (digits)")
+        try:
+            wanted = parse_pmid(pmid)
+        except ValueError:
+            raise RefdbError(f"PMID {pmid!r}: not a PMID (digits)") from None
         found = fetch_pmids(client, [wanted])
         if not found:
             raise LookupFailedError(f"PMID {wanted}: not found on PubMed")
@@ -157,7 +160,7 @@ def lookup(
         if ref is None:
             raise LookupFailedError(f"DOI {wanted_doi or doi}: not found on PubMed")
         return ref
-    assert title is not None
+    title = title or ""
     resolution = resolve_title(client, title)
     if resolution.accepted is None:
         if not resolution.candidates:
@@ -305,8 +308,13 @@ def enrich(
             if progress is not None:
                 progress(done, total)
 
-    saved = library.refresh(
-        updates, source=PUBMED_SOURCE, command=command, dry_run=dry_run, force=force
+    saved = library.save(
+        [ref for _, ref in updates],
+        targets=[key for key, _ in updates],
+        source=PUBMED_SOURCE,
+        command=command,
+        dry_run=dry_run,
+        force=force,
     )
     return EnrichSummary(saved, unresolved)
 
@@ -328,8 +336,12 @@ def check(
         pmids = [s.pmid for s in studies if s.pmid]
         fetched = {ref.pmid: ref for ref in fetch_pmids(eutils, pmids, progress) if ref.pmid}
     updates = [(_key(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
-    saved = library.refresh(
-        updates, source=PUBMED_SOURCE, command=command, fields_only=CHECK_FIELDS
+    saved = library.save(
+        [ref for _, ref in updates],
+        targets=[key for key, _ in updates],
+        source=PUBMED_SOURCE,
+        command=command,
+        only=CHECK_FIELDS,
     )
     before = {_key(s): s.status for s in studies}
     flagged = []

@@ -16,12 +16,14 @@ from typing import Any
 
 from refdb.errors import LookupFailedError, RefdbError
 from refdb.evidence import LABELS, level_of, settle_level
-from refdb.records import Reference, normalise_pmid
+from refdb.identifiers import pmid_or_none
+from refdb.records import Reference
 from refdb.sources.pubmed import EutilsClient, fetch_pmids, open_client
 from refdb.store import watches as store
 from refdb.store.history import now
-from refdb.store.library import Library, SaveSummary
+from refdb.store.library import Library
 from refdb.store.watches import WatchInfo
+from refdb.store.writer import SaveSummary
 
 PUBMED_SOURCE = "pubmed"
 
@@ -150,7 +152,7 @@ def parse_pmids(values: Sequence[str]) -> list[str]:
     first that is not a PMID."""
     pmids = []
     for value in values:
-        pmid = normalise_pmid(value)
+        pmid = pmid_or_none(value)
         if not pmid or not pmid.isdigit() or pmid.startswith("0") or len(pmid) > 9:
             raise RefdbError(f"PMID {value!r}: not a PMID (digits)")
         pmids.append(pmid)
@@ -320,11 +322,11 @@ def accept(
         if absent:
             raise LookupFailedError(f"PMID {absent[0]}: not found on PubMed; nothing stored")
         refs.update((p, fetched[p]) for p in missing)
-    summary = library.save(
-        [refs[p] for p in wanted],
-        source=PUBMED_SOURCE,
-        command=command,
-        indications=[indication] if indication else [],
-    )
-    store.forget(library.db, wanted)
-    return summary
+    with library.change(command) as writer:
+        results = writer.save(
+            [refs[p] for p in wanted],
+            source=PUBMED_SOURCE,
+            indications=[indication] if indication else [],
+        )
+        store.forget(writer, wanted)
+    return SaveSummary(results, writer.operation_id)

@@ -39,14 +39,18 @@ def test_an_import_of_20000_then_undo_restores_the_database_exactly(
     assert dump(any_db_url) == before
 
 
-def test_a_batch_merges_its_own_duplicates_like_stored_studies(db_url: str) -> None:
+def test_a_batch_merges_entries_that_share_an_identifier_and_keeps_the_rest_apart(
+    db_url: str,
+) -> None:
+    """Within one file, entries are different studies unless they share a PMID or DOI: the
+    file's author kept them apart (design.md, Identity)."""
     refs = [
         Reference(title="First", doi="10.1000/a", year=2001),
         Reference(title="First, again", doi="10.1000/A", year=2001, volume="7"),
         Reference(title="Same title", year=2002),
-        Reference(title="Same  title.", year=2002, issue="3"),
-        Reference(title="Same title", year=2002, pmid="123"),  # title match, new PMID: merged
-        Reference(title="Same title", year=2003),  # another year: another study
+        Reference(title="Same  title.", year=2002, issue="3"),  # same title key: still apart
+        Reference(title="Same title", year=2002, pmid="123"),
+        Reference(title="Other", year=2003, pmid="123"),  # shares the PMID: one study
     ]
     from refdb.api import open_library
 
@@ -56,16 +60,16 @@ def test_a_batch_merges_its_own_duplicates_like_stored_studies(db_url: str) -> N
         "added",
         "updated",
         "added",
-        "updated",
-        "updated",
         "added",
+        "added",
+        "updated",
     ]
     stored = {s.key: s for s in library.studies()}
-    assert len(stored) == 3
+    assert len(stored) == 4
     first = next(s for s in stored.values() if s.doi)
     assert (first.title, first.volume) == ("First, again", "7")
-    same = next(s for s in stored.values() if s.year == 2002)
-    assert (same.issue, same.pmid) == ("3", "123")
+    by_pmid = next(s for s in stored.values() if s.pmid == "123")
+    assert by_pmid.title == "Same title"  # "Other" is no fuller: the first entry's stays
     library.close()
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import citeproc
 import pytest
 
-from refdb.records import Reference, from_csl, to_csl
+from refdb.csl import from_csl, to_csl
+from refdb.records import Reference
 from refdb.render.citations import format_bibliography, resolve_style
 from refdb.sources.pubmed import parse_pubmed_xml
 from tests.conftest import SHARED

@@ -8,8 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from refdb.csl import from_csl
 from refdb.errors import RefdbError
-from refdb.records import Author, Notice, Reference, from_csl
+from refdb.records import Author, Notice, Reference
 from refdb.render.csljson import render_csl_json
 from refdb.sources.csljson import parse_csl_json
 from refdb.sources.files import read_references

@@ -258,7 +258,7 @@ def test_ris_page_ranges_are_written_out(cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "endnote.ris"
     path.write_text(
         "TY  - JOUR\nT1  - Ketamine in chronic pain\nA1  - Niesters, M.\nJO  - Br J Clin Pharmacol\n"
-        "Y1  - 2014///\nVL  - 77\nIS  - 2\nSP  - 357\nEP  - 67\nAN  - 23432384\nER  - \n",
+        "Y1  - 2014///\nVL  - 77\nIS  - 2\nSP  - 357\nEP  - 67\nAN  - 23432384\nDP  - NLM\nER  - \n",
         encoding="utf-8",
     )
     assert cli("import", str(path)).exit_code == 0

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from refdb.records import Author, Reference, from_csl
+from refdb.csl import from_csl
+from refdb.records import Author, Reference
 from refdb.render.bibtex import render_biblatex, render_bibtex
 from refdb.render.csljson import render_csl_json
 from refdb.render.ris import render_ris

@@ -186,7 +186,7 @@ def test_a_field_holding_something_else_is_dropped_and_the_entry_kept() -> None:
     (ref,) = parse_bibtex(text).references
     assert (ref.pmid, ref.doi) == (None, None)
     assert problems(text) == [
-        (1, "k", "doi 'not a doi' is not a DOI; dropped it"),
+        (1, "k", "doi 'not a doi' is not a DOI (10.NNNN/... or 10/...); dropped it"),
         (1, "k", "pmid '1881110575' is not a PMID; dropped it"),
     ]
 
@@ -238,22 +238,26 @@ def test_encoding_override_and_strict_utf8_names_the_line(cli: RunCli, tmp_path:
     assert unknown.exit_code == 1 and "unknown encoding 'klingon'" in unknown.stderr
 
 
-def test_an_unbalanced_brace_still_refuses_the_file_and_writes_nothing(
+def test_an_unbalanced_brace_costs_one_entry_and_strict_refuses_the_file(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
     cli("seed")
     path = tmp_path / "broken.bib"
     path.write_text(
         "@article{a, title = {Fine}}\n@article{b, title = {Never closed, year = 2000\n"
-        "@article{c, title = {Swallowed}}\n",
+        "@article{c, title = {Not swallowed}}\n",
         encoding="utf-8",
     )
     before = dump(db_url)
-    result = cli("import", str(path))
-    assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1
-    assert f"{path}: line 2: entry 'b'" in result.stderr
+    strict = cli("import", "--strict", str(path))
+    assert strict.exit_code == 1 and strict.stderr.count("\n") == 1
+    assert f"{path}:2: b: skipped: a brace or quote that never closes" in strict.stderr
     assert dump(db_url) == before
+    result = cli("import", str(path))
+    assert result.exit_code == 0
+    assert f"{path}:2: b: skipped: a brace or quote that never closes" in result.stderr
+    assert "2 added, 0 updated, 0 unchanged, 1 skipped" in result.stderr
+    assert cli("show", "c").exit_code == 0 and cli("show", "b").exit_code == 1
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -331,7 +335,7 @@ def test_csl_json_as_real_tools_write_it() -> None:
     assert by_title["Short"].doi == "10/fqd6hj"
     assert (by_title["S"].year, by_title["S"].month, by_title["S"].day) == (2019, 3, 7)
     r = by_title["R"]
-    assert (r.year, r.circa, r.date_text) == (1997, True, "1997/2000")
+    assert (r.year, r.circa, r.date_text) == (1997, True, "1997~/2000~")  # as EDTF says it
     assert (by_title["Se"].year, by_title["Se"].season) == (2001, 2)
     assert (by_title["L"].year, by_title["L"].date_text) == (None, "in press")
     assert (by_title["N"].year, by_title["N"].month, by_title["N"].day) == (-44, 3, 15)
@@ -349,7 +353,9 @@ def test_crossref_api_envelope_is_unwrapped() -> None:
     (ref,) = parse_csl_json(json.dumps(envelope)).references
     assert (ref.title, ref.type) == ("A", "book")
     with pytest.raises(RefdbError, match="not CSL-JSON"):
-        parse_csl_json("[]", source="x.json")
+        parse_csl_json("[1, 2]", source="x.json")
+    empty = parse_csl_json("[]", source="x.json")  # refdb's own export of an empty library
+    assert (empty.references, empty.problems) == ([], [])
 
 
 # --- round trips ------------------------------------------------------------------------------

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from refdb.records import (
-    Author,
-    Reference,
-    base_citation_key,
-    doi_key,
-    expand_page_range,
-    from_csl,
-    normalise_doi,
-    to_csl,
-)
+from refdb.csl import from_csl, to_csl
+from refdb.identifiers import doi_key, normalise_doi
+from refdb.records import Author, Reference, base_citation_key, expand_page_range
 
 
 @pytest.mark.parametrize(

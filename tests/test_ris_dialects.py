@@ -428,7 +428,9 @@ def test_a_bad_identifier_is_dropped_with_a_warning_and_the_record_kept(
 @pytest.mark.parametrize(
     ("tags", "expected"),
     [
-        (["AN  - 19783371"], ("19783371", None)),
+        (["AN  - 19783371"], (None, None)),  # no database named: any accession number
+        (["AN  - 19783371", "DP  - NLM"], ("19783371", None)),  # EndNote, from PubMed
+        (["AN  - 852757053", "DB  - ProQuest Central"], (None, None)),  # ProQuest's own
         (["AN  - 2019-65183-001"], (None, None)),  # Ovid's accession number, not a PMID
         (["C2  - 31234567"], ("31234567", None)),
         (["C2  - PMC123"], (None, "PMC123")),

@@ -16,8 +16,8 @@ from refdb.cli.context import (
     stdout_console,
 )
 
-# Each command imports `refdb.store.curation` (SQLAlchemy) and rich's Table when it runs, so
-# that `refdb --help` loads neither.
+# Each command imports `refdb.api` (SQLAlchemy) and rich's Table when it runs, so that
+# `refdb --help` loads neither.
 
 
 def tag_command(
@@ -26,9 +26,9 @@ def tag_command(
     indications: list[str] = typer.Argument(..., help="Indications (created on first use)."),
 ) -> None:
     """File a study under indications."""
-    from refdb.store import curation
+    from refdb import api
 
-    added = curation.tag(library(ctx), ref, indications, command=command_line())
+    added = api.tag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: tagged {', '.join(added)}" if added else f"{ref}: already tagged")
 
 
@@ -38,9 +38,9 @@ def untag_command(
     indications: list[str] = typer.Argument(..., help="Indications to remove."),
 ) -> None:
     """Take a study out of indications."""
-    from refdb.store import curation
+    from refdb import api
 
-    removed = curation.untag(library(ctx), ref, indications, command=command_line())
+    removed = api.untag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: untagged {', '.join(removed)}" if removed else f"{ref}: was not tagged so")
 
 
@@ -52,9 +52,9 @@ def edit_command(
     ),
 ) -> None:
     """Change fields of a study by hand (enrichment will not overwrite them)."""
-    from refdb.store import curation
+    from refdb import api
 
-    result = curation.edit(library(ctx), ref, assignments, command=command_line())
+    result = api.edit(library(ctx), ref, assignments, command=command_line())
     if not result.changed:
         note(f"{result.key}: nothing changed")
     for name, old, new in result.changed:
@@ -67,13 +67,13 @@ def remove_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete studies (`refdb undo` brings them back)."""
-    from refdb.store import curation
+    from refdb import api
 
     lib = library(ctx)
     if not yes and sys.stdin.isatty():
         keys = [lib.get(ref).key for ref in refs]
         typer.confirm(f"Remove {', '.join(str(k) for k in keys)}?", abort=True, err=True)
-    removed = curation.remove(lib, refs, command=command_line())
+    removed = api.remove(lib, refs, command=command_line())
     note(f"removed {', '.join(removed)} (refdb undo brings them back)")
 
 
@@ -108,10 +108,10 @@ def duplicates_command(
     """Likely duplicates (same PMID/DOI, or near-identical title and year), side by side."""
     from rich.table import Table
 
-    from refdb.store import curation
+    from refdb import api
 
     lib = library(ctx)
-    pairs = curation.list_duplicates(lib)
+    pairs = api.duplicates(lib)
     if not pairs:
         note("no likely duplicates")
         return
@@ -125,7 +125,7 @@ def duplicates_command(
         )
     stdout_console().print(table)
     if merge:
-        merged = curation.merge_duplicates(lib, command=command_line())
+        merged = api.merge_duplicates(lib, command=command_line())
         note(f"merged {len(merged)} pair(s) (refdb undo reverses it)")
 
 
@@ -139,9 +139,9 @@ def history_command(
     """What changed: one line per operation, newest first."""
     from rich.table import Table
 
-    from refdb.store import curation
+    from refdb import api
 
-    ops = curation.operations(library(ctx), limit or None)
+    ops = api.history(library(ctx), limit or None)
     if as_json:
         print_json([vars(op) for op in ops])
         return
@@ -170,10 +170,10 @@ def undo_command(
     ),
 ) -> None:
     """Reverse the last operation, or a named one when nothing later touched the same rows."""
-    from refdb.store import curation
+    from refdb import api
 
-    done = curation.undo(library(ctx), operation, command=command_line())
-    note(f"undid operation {done.undoes} (as operation {done.id})")
+    done = api.undo(library(ctx), operation, command=command_line())
+    note(f"undid operation {done.undone} (as operation {done.operation})")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from refdb.errors import RefdbError
 
 if TYPE_CHECKING:
     from refdb.sources.pubmed import Candidate, EutilsClient
-    from refdb.store.library import SaveSummary
+    from refdb.store.writer import SaveSummary
 
 # `refdb.enrichment` (requests, lxml, the store) is imported by each command when it runs, so
 # that `refdb --help` loads none of it.

@@ -15,7 +15,6 @@ from refdb.cli.context import (
     stdout_console,
     write_or_keep,
 )
-from refdb.errors import RefdbError
 
 if TYPE_CHECKING:
     from refdb.records import Reference
@@ -92,11 +91,9 @@ def indications_command(
 ) -> None:
     """The indications with their headings, order and counts; or change one."""
     if name is not None:
-        from refdb.store.curation import update_indication
+        from refdb import api
 
-        if rename is None and heading is None and position is None:
-            raise RefdbError("give --rename, --heading or --position to change an indication")
-        update_indication(
+        api.update_indication(
             library(ctx),
             name,
             command=command_line(),

@@ -9,13 +9,14 @@ import typer
 from refdb.cli.context import command_line, handled, library, note
 
 if TYPE_CHECKING:
-    from refdb.store.library import SaveSummary
+    from refdb.store.writer import SaveSummary
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
 def report(summary: SaveSummary) -> None:
-    """One line of counts, then the studies that were skipped and why."""
+    """One line of counts, then what the store did that a person must hear of (a key
+    replaced or kept as an alias, an identifier another study holds)."""
     counts = ", ".join(
         f"{summary.count(action)} {action}"
         for action in ("added", "updated", "unchanged", "skipped")
@@ -23,8 +24,8 @@ def report(summary: SaveSummary) -> None:
     prefix = "dry run, nothing written: " if summary.dry_run else ""
     note(prefix + counts)
     for result in summary.results:
-        if result.action == "skipped":
-            note(f"  skipped {result.title[:70]!r}: {result.reason}")
+        for message in result.notes:
+            note(f"  {result.key}: {message}")
 
 
 def seed_command(ctx: typer.Context) -> None:

@@ -24,7 +24,7 @@ from typing import Literal
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from refdb.dates import SEASONS, edtf_of, parse_edtf
-from refdb.records import Author, IndicationSpec, Reference, base_citation_key
+from refdb.records import Author, IndicationSpec, Reference, base_citation_key, is_citation_key
 
 Dialect = Literal["bibtex", "biblatex"]
 
@@ -224,6 +224,10 @@ def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, st
         add("pages", re.sub(r"\s*-+\s*", "--", pages))
     add("publisher", escape(ref.publisher) if ref.publisher else None)
     add("issn", escape(ref.issn) if ref.issn else None)
+    # biblatex's `ids`: the study's other keys (an alias from a merge or a replaced key), so
+    # that \cite{oldkey} still finds it; refdb reads them back as aliases.
+    aliases = [a for a in ref.aliases if is_citation_key(a)]
+    add("ids", ", ".join(aliases) if aliases else None)
     add("doi", _identifier(ref.doi) if ref.doi else None)
     if ref.pmid:
         # Both dialects carry the PMID as BibLaTeX's eprint, which biber's datamodel knows
@@ -259,10 +263,16 @@ def _date_fields(ref: Reference, dialect: Dialect) -> list[tuple[str, str]]:
     'June 1980') is written back as that text in `year`, which both dialects read back the
     same way."""
     text = ref.date_text
-    if dialect == "biblatex" and (text is None or parse_edtf(text) is not None):
+    edtf = text is None or parse_edtf(text) is not None
+    if dialect == "biblatex" and edtf:
         date = text or edtf_of(ref.year, ref.month, ref.day, ref.season, ref.circa)
         return [("date", f"{{{date}}}")] if date else []
     fields: list[tuple[str, str]] = []
+    if text is not None and edtf and ref.year is not None:
+        # An EDTF date BibTeX cannot say (a circa range): its year for BibTeX styles, and the
+        # whole date in biblatex's `date`, which BibTeX ignores and refdb and biber read.
+        year = edtf_of(ref.year, None, None, None, ref.circa)
+        return [("year", f"{{{year}}}"), ("date", f"{{{text}}}")]
     if text is not None:
         fields.append(("year", f"{{{_plain_escape(text)}}}"))
     elif ref.year is not None:

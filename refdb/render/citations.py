@@ -63,8 +63,9 @@ from citeproc import (
 from citeproc.model import Key, Name, Substitute, Text, TextCased
 from citeproc.source.json import CiteProcJSON
 
+from refdb.csl import to_csl
 from refdb.errors import RefdbError
-from refdb.records import Reference, initials_of, to_csl
+from refdb.records import Reference, initials_of
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES: dict[str, str] = {

@@ -6,7 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from refdb.records import Reference, to_csl
+from refdb.csl import to_csl
+from refdb.records import Reference
 from refdb.render.bibtex import export_keys
 
 

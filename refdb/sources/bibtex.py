@@ -51,6 +51,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
+from refdb.identifiers import parse_doi, parse_pmcid, parse_pmid, pmid_from_url
 from refdb.records import (
     CSL_TYPES,
     Author,
@@ -59,9 +60,6 @@ from refdb.records import (
     check_date,
     expand_page_range,
     initials_of,
-    is_valid_doi,
-    normalise_doi,
-    normalise_pmcid,
 )
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
@@ -136,7 +134,6 @@ MONTH_NAMES = (
 """The values of the month macros in the standard BibTeX styles (plain.bst)."""
 
 _NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
-_PMID = re.compile(r"[1-9]\d{0,8}")
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
 _LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
@@ -328,7 +325,7 @@ class _SplitNames(mw.BlockMiddleware):
         for field in entry.fields:
             if field.key not in _NAME_FIELDS or not isinstance(field.value, str):
                 continue
-            names = split_multiple_persons_names(field.value)
+            names = [_organisation(n) for n in split_multiple_persons_names(field.value)]
             repaired = _comma_separated(names)
             if repaired is not None:
                 self._notes[_line(entry)].append(
@@ -356,6 +353,18 @@ class _SplitNames(mw.BlockMiddleware):
         return entry
 
 
+def _organisation(name: str) -> str:
+    """EndNote marks an organisation with a trailing comma (`American College of Surgeons,`):
+    such a name is kept whole, braced, as BibTeX writes a collective name."""
+    parts = _top_level_split(name, ",")
+    if len(parts) == 2 and not parts[1].strip() and parts[0].strip():
+        return "{" + parts[0].strip() + "}"
+    return name
+
+
+_INITIALS_PART = re.compile(r"(?:[A-Z]\.?\s*-?\s*){1,4}")
+
+
 def _comma_separated(names: list[str]) -> list[str] | None:
     """`M. Halle, J. Bresnan, and G. Miller` (read as 'M. Halle, J. Bresnan,' and
     'G. Miller') -> the three names; None when the list is an ordinary BibTeX one.
@@ -370,6 +379,11 @@ def _comma_separated(names: list[str]) -> list[str] | None:
         parts = [p.strip() for p in depth0]
         trailing = len(parts) > 1 and parts[-1] == ""
         parts = [p for p in parts if p]
+        if len(parts) >= 4 and len(parts) % 2 == 0 and _family_initials_pairs(parts):
+            # `Miller, D., Firby, J.`: family names and initials in turn, two names
+            repaired.extend(f"{f}, {i}" for f, i in zip(parts[::2], parts[1::2], strict=True))
+            changed = True
+            continue
         listed = trailing or len(parts) > 3
         listed = listed or (len(parts) == 3 and parts[1].lower() not in _SUFFIXES)
         if listed and parts and all(" " in p or "." in p for p in parts):
@@ -378,6 +392,14 @@ def _comma_separated(names: list[str]) -> list[str] | None:
             continue
         repaired.append(name)
     return repaired if changed else None
+
+
+def _family_initials_pairs(parts: list[str]) -> bool:
+    """Whether comma parts alternate between a family name and initials."""
+    families, initials = parts[::2], parts[1::2]
+    return all(_INITIALS_PART.fullmatch(p) for p in initials) and not any(
+        _INITIALS_PART.fullmatch(p) for p in families
+    )
 
 
 def _top_level_split(text: str, separators: str) -> list[str]:
@@ -443,6 +465,41 @@ def latex_to_unicode(value: str) -> str:
 def _block_key(block: Block) -> str:
     match = _NO_BLOCKS.match(block.raw or "")
     return match.group(2) if match else "?"
+
+
+_URLS = re.compile(r"\s+|;\s*(?=https?://)")
+_ENTRY_START = re.compile(r"^\s*@\s*\w+\s*[{(]")
+
+
+def _split_blocks(text: str) -> tuple[Library, list[tuple[int, str]]]:
+    """bibtexparser's blocks. It goes on by itself after an entry that never closes when the
+    next entry starts a line; where such an entry ran to the end of the file instead, its
+    lines are blanked (so line numbers stay) and the text read again from the next line that
+    starts an entry. Returns the blocks, and the line and key of each entry so lost."""
+    lost: list[tuple[int, str]] = []
+    while True:
+        with _quiet("bibtexparser", "pylatexenc"):
+            split = parse_string(text, parse_stack=[])
+        failed = split.blocks[-1] if split.blocks else None
+        if not isinstance(failed, ParsingFailedBlock) or "end of file" not in _failure_detail(
+            failed
+        ):
+            return split, lost
+        lines = text.split("\n")
+        start = int(failed.start_line or 0)
+        later = next(
+            (n for n in range(start + 1, len(lines)) if _ENTRY_START.match(lines[n])), None
+        )
+        if later is None:
+            return split, lost
+        text = "\n".join(
+            [
+                *lines[:start],
+                "@comment{refdb: an entry that never closes}",
+                *[""] * (later - start - 1),
+                *lines[later:],
+            ]
+        )
 
 
 def _swallows(block: Block) -> bool:
@@ -657,12 +714,13 @@ def _kept(parsed: Any) -> str:
 def _set_identifiers(ref: Reference, fields: _Fields) -> None:
     doi = fields.text("doi")
     if doi:
-        ref.doi = normalise_doi(_identifier(doi))
-        if ref.doi and not is_valid_doi(ref.doi):
-            fields.warn(f"doi {quoted(ref.doi)} is not a DOI; dropped it")
-            ref.doi = None
+        try:
+            ref.doi = parse_doi(_identifier(doi))
+        except ValueError as exc:
+            fields.warn(f"doi {exc}; dropped it")
     url = fields.text("url")
-    ref.url = _identifier(url) if url else None
+    urls = [u for u in _URLS.split(_identifier(url)) if u] if url else []
+    ref.url = urls[0] if urls else None  # EndNote writes several, a line each
 
     pmid = fields.text("pmid")
     eprint = fields.text("eprint")
@@ -670,20 +728,24 @@ def _set_identifiers(ref: Reference, fields: _Fields) -> None:
     if not pmid and eprint and eprinttype in ("pubmed", "pmid"):  # Zotero writes "pmid"
         pmid = eprint
     if pmid:
-        pmid = _identifier(pmid)
-        pmid = pmid[5:].strip() if pmid.lower().startswith("pmid:") else pmid
-        if _PMID.fullmatch(pmid):
-            ref.pmid = pmid
-        else:
-            fields.warn(f"pmid {quoted(pmid)} is not a PMID; dropped it")
+        try:
+            ref.pmid = parse_pmid(_identifier(pmid))
+        except ValueError as exc:
+            fields.warn(f"pmid {exc}; dropped it")
+    if ref.pmid is None:  # a PubMed link is the record's own PMID
+        ref.pmid = next((p for u in urls if (p := pmid_from_url(u))), None)
     pmcid = fields.text("pmcid")
     if not pmcid and eprint and eprinttype in ("pmc", "pmcid"):
         pmcid = eprint
     if pmcid:
-        ref.pmcid = normalise_pmcid(_identifier(pmcid))
-        if ref.pmcid and not re.fullmatch(r"PMC\d{1,9}", ref.pmcid):
-            fields.warn(f"pmcid {quoted(pmcid)} is not a PMCID; dropped it")
-            ref.pmcid = None
+        try:
+            ref.pmcid = parse_pmcid(_identifier(pmcid))
+        except ValueError as exc:
+            fields.warn(f"pmcid {exc}; dropped it")
+    # biblatex's `ids`: the entry's other keys (refdb writes a study's aliases there).
+    ids = fields.text("ids")
+    if ids:
+        ref.aliases = [k for k in (p.strip() for p in _identifier(ids).split(",")) if k]
     # refdb writes the evidence level in biblatex's custom field `usera` (datamodel-clean);
     # another tool's `usera` that is no level is not refdb's and is left alone.
     level = fields.text("usera")
@@ -731,11 +793,14 @@ def _entry_to_reference(entry: Entry, fields: _Fields) -> Reference | None:
 def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
     """Parse BibTeX/BibLaTeX text into References and the problems of its entries.
 
-    A brace that never closes makes the whole text unreadable (RefdbError naming its line).
-    """
-    with _quiet("bibtexparser", "pylatexenc"):
-        split = parse_string(text, parse_stack=[])
+    An entry with a brace or quote that never closes costs that entry, not the file: it is
+    skipped, and reading goes on at the next line that starts an entry."""
+    split, lost = _split_blocks(text)
     result = ReadResult()
+    for line, key in lost:
+        result.skip(
+            line, key, "a brace or quote that never closes; reading went on at the next entry"
+        )
     notes: Notes = defaultdict(list)
     blocks: list[Block] = []
     first_line: dict[str, int] = {}
@@ -748,11 +813,13 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
         elif isinstance(block, ParsingFailedBlock):
             line, key = _line(block), _block_key(block)
             if _swallows(block):
-                raise RefdbError(
-                    f"{source}: line {line}: entry '{key}': {_failure_detail(block)} "
-                    "(a brace or quote that never closes?)"
+                result.skip(
+                    line,
+                    key,
+                    "a brace or quote that never closes; reading went on at the next entry",
                 )
-            result.skip(line, key, f"cannot be parsed ({_failure_detail(block)})")
+            else:
+                result.skip(line, key, f"cannot be parsed ({_failure_detail(block)})")
             continue
         if isinstance(block, Entry):
             key = (block.key or "").strip()

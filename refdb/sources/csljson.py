@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from refdb.csl import from_csl
 from refdb.errors import RefdbError
-from refdb.records import from_csl
 from refdb.sources.problems import ReadResult
 from refdb.sources.textfile import MAX_FILE_BYTES, read_text, stamp_provenance
 
@@ -56,6 +56,8 @@ def parse_csl_json(text: str, *, source: str = "<string>") -> ReadResult:
     except json.JSONDecodeError as exc:
         raise RefdbError(f"{source}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
     items = _items(data)
+    if data == []:
+        return ReadResult()  # an empty library's export: no studies, nothing wrong
     if not items or not any(isinstance(i, dict) for i in items):
         raise RefdbError(f"{source}: line 1: not CSL-JSON (no items)")
     lines = _item_lines(text, len(items)) if isinstance(data, list) else [1] * len(items)

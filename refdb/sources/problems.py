@@ -31,19 +31,26 @@ class ReadResult:
     references: list[Reference] = field(default_factory=list)
     problems: list[EntryProblem] = field(default_factory=list)
     indications: list[IndicationSpec] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The line each Reference's entry starts on."""
+    labels: list[str] = field(default_factory=list)
+    """How the report names each Reference's entry (its key, else 'record N')."""
 
     def keep(self, ref: Reference, line: int, key: str, warnings: list[str]) -> None:
         """Add an entry's Reference, with a problem for each of its warnings."""
         index = len(self.references)
         self.references.append(ref)
+        self.lines.append(line)
+        self.labels.append(_one_line(key))
         for message in warnings:
             self.problems.append(
                 EntryProblem(line, _one_line(key), _one_line(message), index=index)
             )
 
-    def warn(self, line: int, key: str, message: str) -> None:
-        """Record a problem that belongs to no one entry (an @string definition)."""
-        self.problems.append(EntryProblem(line, _one_line(key), _one_line(message)))
+    def warn(self, line: int, key: str, message: str, index: int | None = None) -> None:
+        """Record a problem of the entry of Reference `index`, or of no one entry (an
+        @string definition)."""
+        self.problems.append(EntryProblem(line, _one_line(key), _one_line(message), index=index))
 
     def skip(self, line: int, key: str, reason: str) -> None:
         """Record an entry that cannot be a reference."""

@@ -41,15 +41,13 @@ from refdb.dates import (
 )
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
+from refdb.identifiers import parse_doi, parse_pmcid, parse_pmid, pmcid_from_url, pmid_from_url
 from refdb.records import (
     Author,
     Reference,
     check_date,
     expand_page_range,
     initials_of,
-    is_valid_doi,
-    normalise_doi,
-    normalise_pmcid,
 )
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
@@ -128,7 +126,10 @@ several keywords, notes or links one a line under one tag); other tags' continua
 are one value wrapped (titles, abstracts) and are joined with a space."""
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-_HEADER_LINE = re.compile(r"^\d+\.?$")  # rispy's and Ovid's record numbers
+_HEADER_LINE = re.compile(
+    r"^\d+\.?$"  # rispy's and Ovid's record numbers
+    r"|^Record #\d+ of \d+$|^Provider: .*|^Content: .*"  # the Cochrane Library's record header
+)
 _WOS_LINE = re.compile(r"^(?:FN|VR|PT) \S")  # Web of Science: `FN Clarivate ...`, `PT J`
 _RIS_DATE = re.compile(
     r"^(?P<year>-?\d{1,4})?(?:/(?P<month>\d{0,2})(?:/(?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
@@ -136,9 +137,11 @@ _RIS_DATE = re.compile(
 _CIRCA_WORDS = frozenset(["circa", "ca", "ca.", "c.", "approx", "approx."])
 _ISSN = re.compile(r"\d{4}-?\d{3}[\dXx]")
 _EPUB_DATE = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
-_PMID = re.compile(r"[1-9]\d{0,8}")
-_PMCID = re.compile(r"PMC\d{1,9}(?:\.\d+)?")
-_LABELLED = re.compile(r"\b(PMID|PMCID)\s*:\s*(\S+)", re.IGNORECASE)
+_PMID_NOTE = re.compile(r"^(?:PMID|PubMed ID)\s*:\s*(\S+)$", re.IGNORECASE)
+_PMCID_NOTE = re.compile(r"^PMCID\s*:\s*(\S+)$", re.IGNORECASE)
+_TAGGED_ID = re.compile(r"^(\S+)\s*\[(PMID|PMCID)\]$", re.IGNORECASE)  # Dimensions' U1, U2
+_LINK_TAGS = ("UR", "L1", "L2", "L3", "LK")
+_COCHRANE_PUBMED = re.compile(r"(?:^|,)\s*PUBMED\s+(\S+?)\s*(?=,|$)")
 _INDICATIONS_NOTE = re.compile(r"^refdb indications:\s*(.*)$", re.IGNORECASE)
 _LEVEL_NOTE = re.compile(r"^refdb evidence level:\s*(.*)$", re.IGNORECASE)
 _URL_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
@@ -295,8 +298,40 @@ def _author(name: str) -> Author:
     return Author(literal=name)
 
 
-def _names(values: list[str]) -> list[Author]:
-    people = (_author(value) for value in values)
+def _pubmed_style(name: str) -> bool:
+    """'van der Helm JJ': family name words, then bare initials."""
+    words = name.split()
+    return len(words) >= 2 and _is_bare_initials(words[-1])
+
+
+def _one_line_list(value: str) -> tuple[list[str], bool] | None:
+    """Several people on one line (Ovid's Cochrane CENTRAL: `Achterbergh RCA, van der Helm
+    JJ, de Vries HJC`), and whether the split is a guess; None for one person's name
+    (`Family, Given`, `Ford, Henry, Jr.`)."""
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) < 2 or not all(parts):
+        return None
+    if all(_pubmed_style(p) for p in parts):
+        return parts, False
+    if len(parts) >= 3 and parts[-1].lower() not in _SUFFIXES and all(" " in p for p in parts):
+        return parts, True
+    return None
+
+
+def _names(values: list[str], tag: str, warnings: list[str]) -> list[Author]:
+    people: list[Author] = []
+    for value in values:
+        split = _one_line_list(value)
+        if split is None:
+            people.append(_author(value))
+            continue
+        names, guess = split
+        people.extend(_author(name) for name in names)
+        if guess:
+            warnings.append(
+                f"{tag} {quoted(value)}: several names on one line; read as {len(names)} "
+                "people, split at the commas (a guess)"
+            )
     return [a for a in people if a.family or a.given or a.literal or a.initials]
 
 
@@ -410,47 +445,83 @@ def _set_date(ref: Reference, record: _Record, warnings: list[str]) -> None:
         ref.date_text = ref.date_text or parsed.text
 
 
+def _is_medline_record(record: _Record) -> bool:
+    """Whether the record says it comes from MEDLINE/PubMed as NLM, Ovid or EBSCO publish it
+    (`DP  - NLM`, `DB  - Ovid MEDLINE(R)`, `DB  - PubMed`), where `AN` is the PMID. ProQuest's
+    MEDLINE gives its own accession number there."""
+    names = [v.lower() for v in record.all("DB", "DP")]
+    if any("proquest" in name for name in names):
+        return False
+    return any(name == "nlm" or "pubmed" in name or "medline" in name for name in names)
+
+
+def _pmid_candidates(record: _Record) -> list[tuple[str, str, bool]]:
+    """Where this record's own PMID may be, most certain first: (tag, value, whether the
+    field says it is a PMID, so that a value that is none is worth a warning).
+
+    Never a number in a reference list (Scopus puts the cited works, PMIDs and all, in `N1`)
+    nor another database's accession number (ProQuest's `AN`)."""
+    found: list[tuple[str, str, bool]] = []
+    for note in record.all("N1"):
+        match = _PMID_NOTE.match(note)
+        if match:
+            found.append(("N1", match.group(1), True))
+    for tag in ("U1", "U2", "U3", "U4", "U5"):
+        for value in record.all(tag):
+            match = _TAGGED_ID.match(value)
+            if match and match.group(2).upper() == "PMID":
+                found.append((tag, match.group(1), True))
+    for value in record.all("C3"):  # the Cochrane Library: `C3  - PUBMED 123,EMBASE 456`
+        found += [("C3", m.group(1), True) for m in _COCHRANE_PUBMED.finditer(value)][:1]
+    for tag in ("AN", "C2"):  # a value labelled so says what it is, whatever the database
+        found += [(tag, m.group(1), True) for v in record.all(tag) if (m := _PMID_NOTE.match(v))]
+    found += [("C2", v, False) for v in record.all("C2") if v.isdigit()]  # Scopus
+    if _is_medline_record(record):
+        found += [("AN", v, False) for v in record.all("AN")]
+        if any("ovid" in v.lower() for v in record.all("DB")):
+            found += [("ID", v, False) for v in record.all("ID")]
+    if "embase" in (v.lower() for v in record.all("DB")):
+        found += [("C5", v, False) for v in record.all("C5") if v.isdigit()]
+    for tag in _LINK_TAGS:
+        for value in record.all(tag):
+            for url in _URL_SEPARATOR.split(value):
+                pmid = pmid_from_url(url) if url else None
+                if pmid:
+                    found.append((tag, pmid, True))
+    return found
+
+
 def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> None:
     doi = record.first("DO")
     if doi:
-        ref.doi = normalise_doi(doi)
-        if ref.doi and not is_valid_doi(ref.doi):
-            warnings.append(f"DO {quoted(doi)} is not a DOI (10.NNNN/... or 10/...); dropped it")
-            ref.doi = None
+        try:
+            ref.doi = parse_doi(doi)
+        except ValueError as exc:
+            warnings.append(f"DO {exc}; dropped it")
     urls = [u for value in record.all("UR") for u in _URL_SEPARATOR.split(value) if u]
     ref.url = urls[0] if urls else None
-
-    # (tag, value, labelled): a labelled value ('PMID: 123') that is no PMID is warned about;
-    # a bare AN or C2 may be any accession number, and is only taken when it is a PMID.
-    pmids: list[tuple[str, str, bool]] = []
-    pmcids: list[tuple[str, str]] = []
-    for tag in ("N1", "AN", "C2"):
-        for value in record.all(tag):
-            labels = _LABELLED.findall(value)
-            for label, found in labels:
-                if label.upper() == "PMID":
-                    pmids.append((tag, found, True))
-                else:
-                    pmcids.append((tag, found))
-            if tag != "N1" and not labels:
-                if value.isdigit():
-                    pmids.append((tag, value, False))
-                elif tag == "C2" and value.upper().startswith("PMC"):
-                    pmcids.append((tag, value))  # EndNote's PMCID
-    if "embase" in (v.lower() for v in record.all("DB")):
-        pmids.extend(("C5", v, False) for v in record.all("C5") if v.isdigit())
-    for tag, value, labelled in pmids:
-        if _PMID.fullmatch(value):
-            ref.pmid = value
+    for tag, value, labelled in _pmid_candidates(record):
+        try:
+            ref.pmid = parse_pmid(value)
             break
-        if labelled:
-            warnings.append(f"{tag} PMID {quoted(value)} is not a PMID; dropped it")
+        except ValueError as exc:
+            if labelled:
+                warnings.append(f"{tag} PMID {exc}; dropped it")
+    pmcids = [("N1", m.group(1)) for n in record.all("N1") if (m := _PMCID_NOTE.match(n))]
+    pmcids += [("C2", v) for v in record.all("C2") if v.upper().startswith("PMC")]  # EndNote
+    for tag in ("U1", "U2", "U3", "U4", "U5"):
+        pmcids += [
+            (tag, m.group(1))
+            for v in record.all(tag)
+            if (m := _TAGGED_ID.match(v)) and m.group(2).upper() == "PMCID"
+        ]
+    pmcids += [(t, p) for t in _LINK_TAGS for v in record.all(t) if (p := pmcid_from_url(v))]
     for tag, value in pmcids:
-        pmcid = normalise_pmcid(value)
-        if pmcid and _PMCID.fullmatch(pmcid):
-            ref.pmcid = pmcid
+        try:
+            ref.pmcid = parse_pmcid(value)
             break
-        warnings.append(f"{tag} PMCID {quoted(value)} is not a PMCID; dropped it")
+        except ValueError as exc:
+            warnings.append(f"{tag} PMCID {exc}; dropped it")
 
 
 def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | None:
@@ -465,9 +536,9 @@ def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | No
     in_title = () if book_title else ("BT",)
     ref = Reference(title=record.first("TI", "T1", "CT", *book_title) or "", type=csl_type)
     ref.key = record.first("ID")
-    ref.authors = _names(record.all("AU", "A1"))
+    ref.authors = _names(record.all("AU", "A1"), "AU", warnings)
     editors = record.all("ED") or (record.all("A2") if csl_type in EDITED_TYPES else [])
-    ref.editors = _names(editors)
+    ref.editors = _names(editors, "ED", warnings)
 
     ref.container_title_short = record.first("J2", "JA", "JO", "J1", "NL")
     ref.container_title = record.first("T2", "JF", *in_title) or ref.container_title_short

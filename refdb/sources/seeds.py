@@ -8,7 +8,8 @@ from pathlib import Path
 
 from refdb.errors import RefdbError
 from refdb.records import IndicationSpec, Reference
-from refdb.sources.csljson import read_csl_json
+from refdb.sources.csljson import parse_csl_json
+from refdb.sources.textfile import read_text, stamp_provenance
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SEED_SOURCE = "seed"
@@ -42,10 +43,13 @@ def load_seeds(folder: Path | None = None) -> SeedData:
         raise RefdbError(f"{path}: seeds not found") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise RefdbError(f"{path}: not a list of indications ({exc})") from None
-    studies = read_csl_json(folder / "studies.json")
+    studies = parse_csl_json(
+        read_text(folder / "studies.json"), source=str(folder / "studies.json")
+    )
     if studies.problems:
         first = studies.sorted_problems()[0]
         raise RefdbError(
             f"{folder / 'studies.json'}: line {first.line}: {first.key}: {first.message}"
         )
-    return SeedData(indications=indications, studies=studies.references)
+    # Every field is the clinic's verified seed, whatever file format carries it.
+    return SeedData(indications, stamp_provenance(studies.references, SEED_SOURCE))

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from refdb.errors import RefdbError
-from refdb.records import BIBLIOGRAPHIC_FIELDS, FieldSource, Reference
+from refdb.fields import stamp
+from refdb.records import Reference
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Files larger than this are refused rather than read into memory (a 100,000-entry .bib
 with abstracts is about 150 MB)."""
-
-_STAMPED = (*BIBLIOGRAPHIC_FIELDS, "authors", "editors", "keywords")
 
 
 _JABREF_ENCODING = re.compile(rb"^%\s*Encoding:\s*([A-Za-z0-9_.:-]+)\s*$", re.MULTILINE)
@@ -74,7 +73,5 @@ def stamp_provenance(refs: list[Reference], source: str) -> list[Reference]:
     """Record `source` (e.g. 'bibtex:refs.bib') as the origin of every field the file set."""
     at = datetime.now(UTC).replace(microsecond=0).isoformat()
     for ref in refs:
-        for name in _STAMPED:
-            if getattr(ref, name) not in (None, "", []):
-                ref.provenance[name] = FieldSource(source=source, at=at)
+        stamp(ref, source, at)
     return refs

@@ -61,6 +61,8 @@ class Recorder:
         self.command = command
         self._before: dict[Entity, dict[str, Any] | None] = {}
         self.operation_id: int | None = None
+        self.undoes: Operation | None = None
+        """The operation this one undoes (set by `undo`)."""
         # After `finish`: the studies that really changed (the search index refreshes these).
         self.changed_studies: list[int] = []
 
@@ -78,7 +80,7 @@ class Recorder:
         """Call after adding (and flushing) a new study or indication."""
         self._before.setdefault(entity, None)
 
-    def finish(self, undoes: Operation | None = None) -> Operation | None:
+    def finish(self) -> Operation | None:
         """Log the operation with each row's before and after; None when nothing changed.
 
         Rows are compared and logged 500 at a time, each slice with one executemany, so an
@@ -100,7 +102,7 @@ class Recorder:
                     at=now(),
                     user=current_user(),
                     command=self.command,
-                    undoes=undoes.id if undoes else None,
+                    undoes=self.undoes.id if self.undoes else None,
                 )
                 self.session.add(operation)
                 self.session.flush()
@@ -112,8 +114,8 @@ class Recorder:
             return None
         self.session.info[CHANGED] = True
         self.operation_id = operation.id
-        if undoes is not None:
-            undoes.undone_by = operation.id
+        if self.undoes is not None:
+            self.undoes.undone_by = operation.id
         return operation
 
 
@@ -265,8 +267,10 @@ def _undo_depth(session: Session, operation: Operation) -> int:
     return depth
 
 
-def undo(session: Session, operation_id: int | None, command: str) -> Operation:
-    """Reverse an operation, provided nothing later changed the same rows; log it as one."""
+def undo(session: Session, recorder: Recorder, operation_id: int | None) -> Operation:
+    """Reverse an operation, provided nothing later changed the same rows, as the step of a
+    transaction whose `recorder` then logs it as an operation that undoes it; returns the
+    operation undone."""
     target = pick_operation(session, operation_id)
     net = _net_changes(target)
     current = snapshots(session, net)
@@ -282,7 +286,6 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
             raise RefdbError(f"cannot undo operation {target.id}: {who}")
     _check_identifiers_free(session, target, net)
     target_id = target.id
-    recorder = Recorder(session, command)
     recorder.touch_all(net)
     # Studies are removed first and put back afterwards, so that identifiers that moved
     # between studies (a merge) never collide; indications are updated in place so that
@@ -301,7 +304,5 @@ def undo(session: Session, operation_id: int | None, command: str) -> Operation:
         if before is None:
             restore_indication(session, entity[1], None)
     target = session.get(Operation, target_id) or target
-    operation = recorder.finish(undoes=target)
-    if operation is None:
-        raise RefdbError(f"operation {target_id}: nothing left to undo")
-    return operation
+    recorder.undoes = target
+    return target

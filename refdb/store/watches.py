@@ -17,11 +17,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import NotFoundError, RefdbError
-from refdb.records import doi_key
+from refdb.identifiers import doi_key
 from refdb.store.database import Database
 from refdb.store.history import now
 from refdb.store.models import Identifier, Watch, WatchRecord
 from refdb.store.rows import chunks
+from refdb.store.writer import Writer
 
 PROPOSED = "proposed"
 DISMISSED = "dismissed"
@@ -270,8 +271,8 @@ def dismiss(db: Database, pmids: Sequence[str]) -> None:
                 record.decided_at = stamp
 
 
-def forget(db: Database, pmids: Sequence[str]) -> None:
-    """Delete the watch records of accepted PMIDs: their studies are in the library now."""
-    with db.transaction() as session:
-        for part in chunks(list(dict.fromkeys(pmids))):
-            session.execute(delete(WatchRecord).where(WatchRecord.pmid.in_(part)))
+def forget(writer: Writer, pmids: Sequence[str]) -> None:
+    """Delete the watch records of accepted PMIDs, in the transaction that stores their
+    studies (a registry change: undo does not bring the proposals back)."""
+    for part in chunks(list(dict.fromkeys(pmids))):
+        writer.session.execute(delete(WatchRecord).where(WatchRecord.pmid.in_(part)))

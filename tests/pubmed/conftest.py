@@ -16,7 +16,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from refdb.config import EutilsSettings
-from refdb.records import normalise_doi, normalise_title
+from refdb.identifiers import normalise_doi
+from refdb.records import normalise_title
 from refdb.sources.pubmed import client as client_module
 from refdb.sources.pubmed.client import EutilsClient, RateLimiter
 

@@ -29,7 +29,8 @@ from urllib3.util.retry import Retry
 
 from refdb.config import EutilsSettings
 from refdb.errors import LookupFailedError
-from refdb.records import Reference, normalise_doi, normalise_pmid
+from refdb.identifiers import normalise_doi, pmid_or_none
+from refdb.records import Reference
 from refdb.sources.pubmed.parse import parse_pubmed_xml
 
 EFETCH_BATCH = 200
@@ -253,7 +254,7 @@ class EutilsClient:
 
     def efetch(self, pmids: Sequence[str]) -> list[bytes]:
         """PubmedArticleSet XML for the PMIDs: one body per batch of at most 200 (POST)."""
-        ids = _unique(p for p in (normalise_pmid(x) for x in pmids) if p)
+        ids = _unique(p for p in (pmid_or_none(x) for x in pmids) if p)
         chunks: list[bytes] = []
         for start in range(0, len(ids), EFETCH_BATCH):
             batch = ids[start : start + EFETCH_BATCH]

@@ -20,19 +20,15 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from refdb.errors import LookupFailedError
+from refdb.fields import stamp
+from refdb.identifiers import normalise_doi, pmcid_or_none, pmid_or_none
 from refdb.records import (
-    BIBLIOGRAPHIC_FIELDS,
-    LIST_FIELDS,
     NOTICE_KINDS,
     Author,
-    FieldSource,
     Notice,
     Reference,
     expand_page_range,
     initials_of,
-    normalise_doi,
-    normalise_pmcid,
-    normalise_pmid,
 )
 
 log = logging.getLogger(__name__)
@@ -232,7 +228,7 @@ def _notices(citation: Element) -> list[Notice]:
             notices.append(
                 Notice(
                     kind=kind,
-                    pmid=normalise_pmid(node.findtext("PMID")),
+                    pmid=pmid_or_none(node.findtext("PMID")),
                     citation=_text(node, "RefSource"),
                 )
             )
@@ -259,9 +255,7 @@ def _status(ref: Reference) -> None:
 
 def _stamp(ref: Reference) -> None:
     at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    for name in ("title", "authors", *BIBLIOGRAPHIC_FIELDS, *LIST_FIELDS, "status"):
-        if getattr(ref, name, None):
-            ref.provenance[name] = FieldSource("pubmed", at)
+    stamp(ref, "pubmed", at)
 
 
 # --- articles ----------------------------------------------------------------------------
@@ -272,7 +266,7 @@ def parse_article(node: Element) -> Reference:
     citation = node.find("MedlineCitation")
     if citation is None:
         raise ValueError("has no MedlineCitation")
-    pmid = normalise_pmid(citation.findtext("PMID"))
+    pmid = pmid_or_none(citation.findtext("PMID"))
     article = citation.find("Article")
     if article is None:
         raise ValueError(f"PMID {pmid} has no Article")
@@ -305,7 +299,7 @@ def parse_article(node: Element) -> Reference:
     ref.pages = expand_page_range(pages) if pages else None
     ids = _article_ids(node.find("PubmedData/ArticleIdList"))
     ref.doi = normalise_doi(ids.get("doi") or locations.get("doi"))
-    ref.pmcid = normalise_pmcid(ids.get("pmc"))
+    ref.pmcid = pmcid_or_none(ids.get("pmc"))
     ref.abstract = _abstract(article.find("Abstract"))
     ref.language = _text(article, "Language")
     ref.publication_types = _texts(article.iterfind("PublicationTypeList/PublicationType"))
@@ -322,7 +316,7 @@ def parse_book(node: Element) -> Reference:
     doc = node.find("BookDocument")
     if doc is None:
         raise ValueError("has no BookDocument")
-    pmid = normalise_pmid(doc.findtext("PMID"))
+    pmid = pmid_or_none(doc.findtext("PMID"))
     book = doc.find("Book")
     book_title = _title(book.find("BookTitle")) if book is not None else None
     chapter_title = _title(doc.find("ArticleTitle"))
@@ -346,7 +340,7 @@ def parse_book(node: Element) -> Reference:
     ids.update({k: v for k, v in _article_ids(node.find("PubmedBookData/ArticleIdList")).items()})
     locations = {**_elocations(book), **_elocations(doc)}
     ref.doi = normalise_doi(ids.get("doi") or locations.get("doi"))
-    ref.pmcid = normalise_pmcid(ids.get("pmc"))
+    ref.pmcid = pmcid_or_none(ids.get("pmc"))
     ref.abstract = _abstract(doc.find("Abstract"))
     ref.language = _text(doc, "Language")
     ref.publication_types = _texts(doc.iterfind("PublicationType"))

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from refdb.records import Reference, fold, normalise_doi, normalise_pmid, normalise_title
+from refdb.identifiers import normalise_doi, pmid_or_none
+from refdb.records import Reference, fold, normalise_title
 from refdb.sources.pubmed.client import EFETCH_BATCH, EutilsClient
 from refdb.sources.pubmed.parse import strip_markup
 
@@ -190,7 +191,7 @@ def fetch_pmids(
     """The records for the PMIDs, in the order asked; PMIDs PubMed does not know are absent.
 
     One efetch per EFETCH_BATCH PMIDs; `progress(done, total)` is called after each."""
-    wanted = list(dict.fromkeys(p for p in (normalise_pmid(x) for x in pmids) if p))
+    wanted = list(dict.fromkeys(p for p in (pmid_or_none(x) for x in pmids) if p))
     by_pmid: dict[str | None, Reference] = {}
     for start in range(0, len(wanted), EFETCH_BATCH):
         by_pmid.update(
