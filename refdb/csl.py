@@ -60,7 +60,13 @@ def _iso_to_parts(iso: str) -> list[int]:
 def _author_to_csl(author: Author) -> dict[str, str]:
     if author.literal:
         return {"literal": author.literal}
-    name = {"family": author.family or "", "given": author.given or author.initials or ""}
+    # Initials alone ('OV', as PubMed and RIS write them) are spaced, 'O V': a CSL processor
+    # reads an unspaced 'OV' as one given name and prints 'O'.
+    initials = " ".join(author.initials) if author.initials and author.initials.isalpha() else None
+    name = {
+        "family": author.family or "",
+        "given": author.given or initials or author.initials or "",
+    }
     if author.suffix:
         name["suffix"] = author.suffix
     return {k: v for k, v in name.items() if v}
@@ -77,7 +83,7 @@ def to_csl(ref: Reference, *, with_custom: bool = True) -> dict[str, Any]:
         item["author"] = [_author_to_csl(a) for a in ref.authors]
     for attr, csl_name in _CSL_SCALARS.items():
         value = getattr(ref, attr)
-        if value and attr != "title":
+        if value:
             item[csl_name] = value
     issued = _issued(ref)
     if issued:
@@ -262,7 +268,7 @@ def from_csl(item: dict[str, Any], warn: Callable[[str], None] | None = None) ->
         if value is None and csl_name == "container-title-short":
             value = item.get("journalAbbreviation") or item.get("short-container-title")
         text = _csl_text(value)
-        if text is not None and attr != "title":
+        if text is not None:
             setattr(ref, attr, text)
     for name in IDENTIFIER_FIELDS:
         value = getattr(ref, name)

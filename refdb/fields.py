@@ -119,8 +119,11 @@ UNITS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 
 IDENTIFIER_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == IDENTIFIER)
 
-CSL_VARIABLES: dict[str, str] = {f.name: f.csl for f in FIELDS if f.csl and f.kind in (TEXT,)}
-"""Plain text fields and the CSL-JSON variables they are (names, type and identifiers aside)."""
+CSL_VARIABLES: dict[str, str] = {
+    f.name: f.csl for f in FIELDS if f.csl and f.kind == TEXT and f.name not in ("type", "title")
+}
+"""Plain text fields and the CSL-JSON variables they are (type, title, names, dates and
+identifiers are mapped on their own)."""
 
 CUSTOM_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.custom)
 """refdb's own fields, which CSL-JSON carries under `custom`."""

@@ -82,7 +82,13 @@ _BIBTEX_TYPES = {**_BIBLATEX_TYPES, "thesis": "phdthesis", "report": "techreport
 """BibTeX's classic names where it has one; BibLaTeX's (which pandoc and biber read, and
 classic styles print as @misc) for types BibTeX cannot say."""
 
-_SUBTYPES = {"article-magazine": "magazine", "article-newspaper": "newspaper"}
+_SUBTYPES = {
+    "article-magazine": "magazine",
+    "article-newspaper": "newspaper",
+    "article": "preprint",
+}
+"""CSL article types an @article's `entrysubtype` tells apart (CSL's `article` is a preprint or
+another article not in a journal); refdb reads them back from there."""
 
 
 _PLAIN_WORD = re.compile(r"[^\W_]*")

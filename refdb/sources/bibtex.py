@@ -110,7 +110,11 @@ ENTRY_TYPES = {
 }
 """BibTeX/BibLaTeX entry types and their CSL types; any other type becomes 'document'."""
 
-ARTICLE_SUBTYPES = {"magazine": "article-magazine", "newspaper": "article-newspaper"}
+ARTICLE_SUBTYPES = {
+    "magazine": "article-magazine",
+    "newspaper": "article-newspaper",
+    "preprint": "article",
+}
 """BibLaTeX's `entrysubtype` of an @article, and the CSL type it makes."""
 
 CONTAINERS = frozenset(["set", "xdata"])
@@ -362,6 +366,7 @@ def _organisation(name: str) -> str:
     return name
 
 
+_LIST_WORD = re.compile(r"^(?:and|&|\\&)\s+")
 _INITIALS_PART = re.compile(r"(?:[A-Z]\.?\s*-?\s*){1,4}")
 
 
@@ -381,13 +386,16 @@ def _comma_separated(names: list[str]) -> list[str] | None:
         parts = [p for p in parts if p]
         if len(parts) >= 4 and len(parts) % 2 == 0 and _family_initials_pairs(parts):
             # `Miller, D., Firby, J.`: family names and initials in turn, two names
-            repaired.extend(f"{f}, {i}" for f, i in zip(parts[::2], parts[1::2], strict=True))
+            repaired.extend(
+                f"{_LIST_WORD.sub('', f)}, {i}"
+                for f, i in zip(parts[::2], parts[1::2], strict=True)
+            )
             changed = True
             continue
         listed = trailing or len(parts) > 3
         listed = listed or (len(parts) == 3 and parts[1].lower() not in _SUFFIXES)
         if listed and parts and all(" " in p or "." in p for p in parts):
-            repaired.extend(re.sub(r"^and\s+", "", p) for p in parts)
+            repaired.extend(_LIST_WORD.sub("", p) for p in parts)
             changed = True
             continue
         repaired.append(name)

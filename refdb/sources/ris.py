@@ -299,21 +299,25 @@ def _author(name: str) -> Author:
 
 
 def _pubmed_style(name: str) -> bool:
-    """'van der Helm JJ': family name words, then bare initials."""
+    """'van der Helm JJ', 'Gupta K.': family name words, then initials."""
     words = name.split()
-    return len(words) >= 2 and _is_bare_initials(words[-1])
+    if len(words) < 2 or not _is_initials(words[-1]):
+        return False
+    # 'Aronson G. Radeloff V.' is two people run together, not one family name
+    return not any(_DOTTED_INITIALS.match(w) for w in words[:-1])
 
 
 def _one_line_list(value: str) -> tuple[list[str], bool] | None:
     """Several people on one line (Ovid's Cochrane CENTRAL: `Achterbergh RCA, van der Helm
-    JJ, de Vries HJC`), and whether the split is a guess; None for one person's name
-    (`Family, Given`, `Ford, Henry, Jr.`)."""
+    JJ, de Vries HJC`; EndNote: `Agrawal A, Gupta K.`), and whether the split is a guess (a
+    part that is no `Family INITIALS`); None for one person's name (`Family, Given`, `Ford,
+    Henry, Jr.`), whose part before the first comma is the family name alone."""
     parts = [p.strip() for p in value.split(",")]
-    if len(parts) < 2 or not all(parts):
+    if len(parts) < 2 or not all(parts) or parts[-1].lower() in _SUFFIXES:
         return None
-    if all(_pubmed_style(p) for p in parts):
-        return parts, False
-    if len(parts) >= 3 and parts[-1].lower() not in _SUFFIXES and all(" " in p for p in parts):
+    if _pubmed_style(parts[0]):
+        return parts, not all(_pubmed_style(p) for p in parts)
+    if len(parts) >= 3 and all(" " in p for p in parts):
         return parts, True
     return None
 
