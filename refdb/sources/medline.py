@@ -66,7 +66,7 @@ NOTICE_TAGS = {"RIN": "RetractionIn", "EIN": "ErratumIn", "ECI": "ExpressionOfCo
 
 # A structured abstract's section label: capitals ("METHODS AND RESULTS",
 # "REVIEWER'S CONCLUSIONS") or one of the common headings in mixed case ("Results").
-_CAPITAL_LABEL = r"[A-Z][A-Z0-9'/&(),-]*(?: [A-Z0-9'/&(),-]+)*"
+_CAPITAL_LABEL = r"[A-Z][A-Z0-9'/&(),?-]*(?: [A-Z0-9'/&(),?-]+)*"
 _WORD_LABEL = (
     r"(?:Aims?|Background|Conclusions?|Context|Design|Discussion|Findings|Funding|"
     r"Importance|Interpretation|Introduction|Methods|Objectives?|Purpose|Results|Setting)"
