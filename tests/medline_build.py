@@ -169,7 +169,9 @@ def article_to_medline(node: Element) -> str:
     lines += _people(article.find("AuthorList") if article is not None else None, "FAU", "AU")
     for language in article.iterfind("Language") if article is not None else ():
         lines += _line("LA", language.text)
-    for kind in article.iterfind("PublicationTypeList/PublicationType") if article is not None else ():
+    for kind in (
+        article.iterfind("PublicationTypeList/PublicationType") if article is not None else ()
+    ):
         lines += _line("PT", plain_text(kind))
     for date in article.iterfind("ArticleDate") if article is not None else ():
         if date.get("DateType", "Electronic") == "Electronic":

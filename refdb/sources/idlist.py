@@ -56,10 +56,10 @@ def classify(text: str) -> tuple[str, str]:
             pmid = normalise_pmid(match.group(1).lstrip("0"))
             if pmid:
                 return "pmid", pmid
-    match = _DOI.match(text)
+    match = _DOI.match(unquote(text))  # a link may encode the '/': 10.1002%2Fana.410
     if match:
-        # A DOI copied from a sentence or a link may carry the sentence's full stop.
-        doi = normalise_doi(unquote(match.group(1)).rstrip(".,;"))
+        # A DOI copied from a sentence may carry the sentence's full stop.
+        doi = normalise_doi(match.group(1).rstrip(".,;"))
         if doi and is_valid_doi(doi):
             return "doi", doi
     return "title", text
