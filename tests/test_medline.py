@@ -18,8 +18,9 @@ from tests.medline_build import xml_to_medline
 
 DATA = REPO / "tests" / "data" / "medline"
 SHARED_PUBMED = SHARED / "fixtures" / "pubmed"
-RECORDED = sorted(SHARED_PUBMED.glob("efetch-*.xml")) + [
-    SHARED_PUBMED / "nlm-pubmedsample-2019.xml.gz"
+RECORDED = [
+    *sorted(SHARED_PUBMED.glob("efetch-*.xml")),
+    SHARED_PUBMED / "nlm-pubmedsample-2019.xml.gz",
 ]
 NBIB = DATA / "rispy-example_pubmed.nbib"
 RISPY_PMIDS = [
