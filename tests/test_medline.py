@@ -236,3 +236,23 @@ def test_bad_records_are_reported_and_the_rest_kept(cli: RunCli, tmp_path: Path)
 )
 def test_structured_abstracts_split_on_their_labels(text: str, expected: int) -> None:
     assert len(split_abstract(text).split("\n\n")) == expected
+
+
+def test_a_study_from_efetch_is_unchanged_by_its_medline_record(db_url: str) -> None:
+    from refdb import api
+
+    path = SHARED_PUBMED / "efetch-structured-abstract.xml"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared/fixtures/pubmed)")
+    library = api.open_library(db_url)
+    try:
+        added = library.save(parse_pubmed_xml(path.read_bytes()), source="pubmed", command="t")
+        again = library.save(
+            parse_medline(xml_to_medline(path.read_bytes())).references,
+            source="pubmed:export.nbib",
+            command="t",
+        )
+    finally:
+        library.close()
+    assert [r.action for r in added.results] == ["added"]
+    assert [(r.action, r.changes) for r in again.results] == [("unchanged", [])]
