@@ -110,7 +110,6 @@ def site(
 
 
 EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "markdown", "html")
-FILE_SOURCES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json", ".txt": "ris"}
 UNFILED_HEADING = "Other studies"
 
 
@@ -159,7 +158,8 @@ class ImportReport:
 
 
 def is_titles_file(path: Path) -> bool:
-    """True for a `.txt` of titles (resolved on PubMed), False for RIS saved as `.txt`;
+    """True for a `.txt` of identifiers and titles (looked up on PubMed), False for RIS or
+    MEDLINE saved as `.txt`;
     RefdbError for a file that cannot be imported (Web of Science text, a missing file)."""
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
@@ -179,7 +179,8 @@ def import_file(
     command: str = "refdb import",
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import a `.bib`, `.ris` or CSL-JSON file: each entry added, or merged into its match.
+    """Import a `.bib`, `.ris`, CSL-JSON or MEDLINE (`.nbib`) file: each entry added, or
+    merged into its match.
 
     An entry with a problem is kept with what can be kept, one that cannot be a reference is
     skipped; both are in the report. With `strict`, any such problem refuses the whole file
@@ -189,12 +190,12 @@ def import_file(
         raise RefdbError(f"{path}: a folder, not a file")
     if not path.is_file():
         raise RefdbError(f"{path}: no such file")
-    from refdb.sources.files import read_references  # the readers load only for an import
+    from refdb.sources.files import read_references, source_name  # loaded for an import only
 
     read = read_references(path, encoding)
     if strict:
         _refuse(path, read.sorted_problems())
-    source = f"{FILE_SOURCES.get(path.suffix.lower(), 'file')}:{path.name}"
+    source = source_name(path)
     summary = SaveSummary(dry_run=dry_run)
     with library.change(command, dry_run=dry_run) as writer:
         for spec in read.indications:

@@ -14,15 +14,16 @@ from pathlib import Path
 from refdb.errors import LookupFailedError, RefdbError
 from refdb.identifiers import normalise_doi, parse_pmid
 from refdb.records import Notice, Reference
+from refdb.sources.idlist import ListLine, read_id_list
 from refdb.sources.pubmed import (
     Candidate,
     EutilsClient,
     fetch_pmids,
     open_client,
+    record_with_doi,
     resolve_doi,
     resolve_title,
 )
-from refdb.sources.textfile import read_text
 from refdb.store.library import Library
 from refdb.store.writer import SaveSummary
 
@@ -52,12 +53,17 @@ class AmbiguousTitleError(LookupFailedError):
 
 @dataclass
 class TitleOutcome:
-    """One line of a titles file and what PubMed made of it."""
+    """One line of a list file (a PMID, DOI, PubMed link or title) and what PubMed made of it."""
 
     line: int
     title: str
+    """The line as written."""
     reference: Reference | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    kind: str = "title"
+    """'pmid', 'doi' or 'title'."""
+    value: str | None = None
+    """The PMID or DOI the line names (None for a title)."""
 
     @property
     def state(self) -> str:
@@ -65,6 +71,14 @@ class TitleOutcome:
         if self.reference is not None:
             return "resolved"
         return "ambiguous" if any(not c.notice for c in self.candidates) else "not found"
+
+    def describe(self) -> str:
+        """How a report names the line: 'PMID 12345678', 'DOI 10.1/x' or the title quoted."""
+        if self.kind == "pmid":
+            return f"PMID {self.value}"
+        if self.kind == "doi":
+            return f"DOI {self.value}"
+        return repr(self.title[:80])
 
 
 @dataclass
@@ -192,18 +206,6 @@ def add(
     return library.save([ref], source=PUBMED_SOURCE, command=command, indications=indications)
 
 
-def read_titles(path: Path) -> list[tuple[int, str]]:
-    """(line number, title) for each non-blank line of a titles file; '#' starts a comment."""
-    titles = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        text = " ".join(line.split())
-        if text and not text.startswith("#"):
-            titles.append((number, text))
-    if not titles:
-        raise RefdbError(f"{path}: no titles (one title a line)")
-    return titles
-
-
 def import_titles(
     library: Library,
     path: Path,
@@ -213,32 +215,89 @@ def import_titles(
     command: str,
     client: EutilsClient | None = None,
     progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> TitleImportSummary:
-    """Resolve each title of a file on PubMed; store the resolved ones in one transaction.
+    """Look each line of a list file up on PubMed; store the studies found in one transaction.
 
-    Ambiguous titles (candidates below the threshold) and titles PubMed does not know are
-    reported, not stored. A PubMed failure midway raises before anything is written.
+    PMIDs and PubMed links are fetched by PMID, in batches of up to 200 per efetch; each DOI
+    takes one esearch (`[aid]`/`[lid]`) and its record rides in the same batches; every other
+    line is a title, resolved as `refdb add --title` does. Identifiers PubMed does not know,
+    ambiguous titles and titles not found are reported, not stored. A PubMed failure midway
+    raises before anything is written.
     """
     with open_client(client) as eutils:
-        titles = read_titles(path)
-        outcomes = []
-        for done, (line, title) in enumerate(titles, start=1):
+        lines = read_id_list(path, encoding)
+        outcomes = {
+            item.line: TitleOutcome(
+                item.line,
+                item.text,
+                kind=item.kind,
+                value=None if item.kind == "title" else item.value,
+            )
+            for item in lines
+        }
+        identifiers = [item for item in lines if item.kind != "title"]
+        try:
+            found = _fetch_identifiers(eutils, identifiers, len(lines), progress)
+        except LookupFailedError as exc:
+            raise LookupFailedError(f"{path}: {exc}; nothing stored") from None
+        for line, ref in found.items():
+            outcomes[line].reference = ref
+        done = len(identifiers)
+        for item in (item for item in lines if item.kind == "title"):
             try:
-                resolution = resolve_title(eutils, title)
+                resolution = resolve_title(eutils, item.value)
             except LookupFailedError as exc:
-                raise LookupFailedError(f"{path}: line {line}: {exc}; nothing stored") from None
-            outcomes.append(TitleOutcome(line, title, resolution.accepted, resolution.candidates))
+                raise LookupFailedError(
+                    f"{path}: line {item.line}: {exc}; nothing stored"
+                ) from None
+            outcomes[item.line].reference = resolution.accepted
+            outcomes[item.line].candidates = resolution.candidates
+            done += 1
             if progress is not None:
-                progress(done, len(titles))
-    resolved = [o.reference for o in outcomes if o.reference is not None]
+                progress(done, len(lines))
+    ordered = [outcomes[item.line] for item in lines]
+    unique = {id(o.reference): o.reference for o in ordered if o.reference is not None}
     saved = library.save(
-        resolved,
+        list(unique.values()),
         source=PUBMED_SOURCE,
         command=command,
         indications=indications,
         dry_run=dry_run,
     )
-    return TitleImportSummary(outcomes, saved)
+    return TitleImportSummary(ordered, saved)
+
+
+def _fetch_identifiers(
+    eutils: EutilsClient, items: Sequence[ListLine], total: int, progress: Progress | None
+) -> dict[int, Reference]:
+    """The record each PMID or DOI line names, by line (lines PubMed does not know are absent):
+    one esearch per DOI, then every PMID in efetch batches of 200."""
+    doi_pmids: dict[int, list[str]] = {}
+    for done, item in enumerate((i for i in items if i.kind == "doi"), start=1):
+        doi_pmids[item.line] = eutils.lookup_doi(item.value)
+        if progress is not None:
+            progress(done, total)
+    asked = [i.value for i in items if i.kind == "pmid"]
+    asked += [pmid for pmids in doi_pmids.values() for pmid in pmids]
+    dois = len(doi_pmids)
+    pmid_lines = len(items) - dois
+
+    def fetched_so_far(done: int, of: int) -> None:
+        if progress is not None:
+            progress(dois + (pmid_lines * done) // max(of, 1), total)
+
+    by_pmid = {ref.pmid: ref for ref in fetch_pmids(eutils, asked, fetched_so_far)} if asked else {}
+    found: dict[int, Reference] = {}
+    for item in items:
+        if item.kind == "pmid":
+            ref = by_pmid.get(item.value)
+        else:
+            candidates = [by_pmid[p] for p in doi_pmids[item.line] if p in by_pmid]
+            ref = record_with_doi(candidates, item.value)
+        if ref is not None:
+            found[item.line] = ref
+    return found
 
 
 def studies_to_enrich(

@@ -35,7 +35,9 @@ class ExportFormat(StrEnum):
 def import_command(
     ctx: typer.Context,
     path: Path = typer.Argument(
-        ..., help=".bib, .ris, .json (CSL-JSON) or .txt (one title a line)."
+        ...,
+        help=".bib, .ris, .json (CSL-JSON), .nbib (PubMed's MEDLINE format, also as .txt), "
+        "or .txt (one PMID, DOI, PubMed link or title a line, looked up on PubMed).",
     ),
     indications: list[str] = typer.Option([], "--indication", "-i", help="File under these."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
@@ -52,13 +54,15 @@ def import_command(
 
     An entry with a problem is kept with what can be kept (one warning line each); one that
     cannot be a reference is skipped (one line each). A file that cannot be read is refused.
+    A .txt is read by what it holds: RIS, MEDLINE (PMID- first), or a list whose PMIDs,
+    DOIs and PubMed links are fetched in batches and whose other lines are titles.
     """
     from refdb import api
 
     if path.suffix.lower() == ".txt" and api.is_titles_file(path):
         from refdb.cli.pubmed import import_titles_command_body
 
-        import_titles_command_body(ctx, path, indications, dry_run)
+        import_titles_command_body(ctx, path, indications, dry_run, encoding)
         return
     with progress_bar(f"importing {path.name}") as progress:
         report = api.import_file(

@@ -90,13 +90,18 @@ def add_command(
 
 
 def import_titles_command_body(
-    ctx: typer.Context, path: Path, indications: list[str], dry_run: bool
+    ctx: typer.Context,
+    path: Path,
+    indications: list[str],
+    dry_run: bool,
+    encoding: str | None = None,
 ) -> None:
-    """`refdb import titles.txt`: resolve each line on PubMed, store the resolved ones."""
+    """`refdb import list.txt`: look each PMID, DOI, PubMed link or title up on PubMed, store
+    the studies found."""
     from refdb import enrichment
 
     lib = library(ctx)
-    with default_client() as client, progress_bar(f"resolving {path.name}") as progress:
+    with default_client() as client, progress_bar(f"looking up {path.name}") as progress:
         summary = enrichment.import_titles(
             lib,
             path,
@@ -105,6 +110,7 @@ def import_titles_command_body(
             command=command_line(),
             client=client,
             progress=progress,
+            encoding=encoding,
         )
     resolved = summary.having("resolved")
     ambiguous = summary.having("ambiguous")
@@ -113,12 +119,12 @@ def import_titles_command_body(
         f"{path.name}: {len(resolved)} resolved, {len(ambiguous)} ambiguous, {len(missing)} not found"
     )
     for outcome in ambiguous:
-        note(f"  line {outcome.line}: ambiguous, not stored: {outcome.title[:80]!r}")
+        note(f"  line {outcome.line}: ambiguous, not stored: {outcome.describe()}")
         _candidates(outcome.candidates)
     for outcome in missing:
-        note(f"  line {outcome.line}: not found on PubMed: {outcome.title[:80]!r}")
+        note(f"  line {outcome.line}: not found on PubMed: {outcome.describe()}")
     if not resolved:
-        raise RefdbError(f"{path}: no title resolved on PubMed; nothing stored")
+        raise RefdbError(f"{path}: nothing found on PubMed; nothing stored")
     report(summary.saved)
 
 

@@ -9,6 +9,7 @@ from refdb.sources.pubmed.resolve import (
     Resolution,
     fetch_pmids,
     is_notice,
+    record_with_doi,
     resolve_doi,
     resolve_title,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "is_notice",
     "open_client",
     "parse_pubmed_xml",
+    "record_with_doi",
     "resolve_doi",
     "resolve_title",
     "strip_markup",

@@ -140,18 +140,26 @@ def parse_pub_date(pub_date: Element | None) -> tuple[int | None, int | None, in
         return None, None, None
     year_text = pub_date.findtext("Year")
     if year_text and year_text.strip().isdigit():
+        season = (pub_date.findtext("Season") or "").strip()
+        if season and not pub_date.findtext("Month"):
+            # "Nov-Dec" as a season reads as MEDLINE's DP "2013 Nov-Dec" does: November.
+            return parse_date_text(f"{year_text.strip()} {season}")
         month = _month(pub_date.findtext("Month"))
         day = _day(pub_date.findtext("Day")) if month else None
         return int(year_text), month, day
-    medline = pub_date.findtext("MedlineDate")
-    if medline:
-        match = _MEDLINE_DATE.match(medline)
-        if match:
-            year, month_name, day_text = match.groups()
-            month = _month(month_name)
-            day = _day(day_text) if month else None
-            return int(year), month, day
-    return None, None, None
+    return parse_date_text(pub_date.findtext("MedlineDate"))
+
+
+def parse_date_text(text: str | None) -> tuple[int | None, int | None, int | None]:
+    """(year, month, day) from a date as PubMed writes it in text (a MedlineDate, MEDLINE's
+    `DP`): '2006 Mar 1' -> (2006, 3, 1); '2015 Jan-Feb' -> (2015, 1, None)."""
+    match = _MEDLINE_DATE.match(text or "")
+    if not match:
+        return None, None, None
+    year, month_name, day_text = match.groups()
+    month = _month(month_name)
+    day = _day(day_text) if month else None
+    return int(year), month, day
 
 
 def _authors(author_list: Element | None) -> tuple[list[Author], bool]:
@@ -235,7 +243,7 @@ def _notices(citation: Element) -> list[Notice]:
     return notices
 
 
-def _status(ref: Reference) -> None:
+def settle_status(ref: Reference) -> None:
     """Worst status wins: retracted > expression-of-concern > corrected."""
     found: dict[str, str | None] = {}
     if RETRACTED_TYPE in ref.publication_types:
@@ -253,7 +261,8 @@ def _status(ref: Reference) -> None:
             return
 
 
-def _stamp(ref: Reference) -> None:
+def stamp_pubmed(ref: Reference) -> None:
+    """Credit every field the record set to PubMed."""
     at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     stamp(ref, "pubmed", at)
 
@@ -278,8 +287,10 @@ def parse_article(node: Element) -> Reference:
     journal = article.find("Journal")
     if journal is not None:
         ref.container_title = _text(journal, "Title")
-        ref.container_title_short = _text(journal, "ISOAbbreviation") or _text(
-            citation, "MedlineJournalInfo/MedlineTA"
+        # NLM's own abbreviation ("J Med Chem", as PubMed cites and MEDLINE text carries it)
+        # before the ISO one, which older records write with periods ("J. Med. Chem.").
+        ref.container_title_short = _text(citation, "MedlineJournalInfo/MedlineTA") or _text(
+            journal, "ISOAbbreviation"
         )
         ref.issn = _text(journal, "ISSN")
         ref.volume = _text(journal, "JournalIssue/Volume")
@@ -303,11 +314,11 @@ def parse_article(node: Element) -> Reference:
     ref.abstract = _abstract(article.find("Abstract"))
     ref.language = _text(article, "Language")
     ref.publication_types = _texts(article.iterfind("PublicationTypeList/PublicationType"))
-    ref.mesh_terms = _texts(citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName"))
+    ref.mesh_terms = _mesh_headings(citation)
     ref.keywords = _texts(citation.iterfind("KeywordList/Keyword"))
     ref.notices = _notices(citation)
-    _status(ref)
-    _stamp(ref)
+    settle_status(ref)
+    stamp_pubmed(ref)
     return ref
 
 
@@ -334,6 +345,9 @@ def parse_book(node: Element) -> Reference:
                 break
     ref.authors, ref.authors_complete = authors, complete
     if book is not None:
+        for author_list in book.iterfind("AuthorList"):
+            if author_list.get("Type") == "editors":
+                ref.editors = _authors(author_list)[0]
         ref.publisher = _text(book, "Publisher/PublisherName")
         ref.year, ref.month, ref.day = parse_pub_date(book.find("PubDate"))
     ids = _article_ids(doc.find("ArticleIdList"))
@@ -344,7 +358,8 @@ def parse_book(node: Element) -> Reference:
     ref.abstract = _abstract(doc.find("Abstract"))
     ref.language = _text(doc, "Language")
     ref.publication_types = _texts(doc.iterfind("PublicationType"))
-    _stamp(ref)
+    ref.keywords = _texts(doc.iterfind("KeywordList/Keyword"))
+    stamp_pubmed(ref)
     return ref
 
 
@@ -355,6 +370,28 @@ def _iso_date(date: Element) -> str | None:
     month = _month(date.findtext("Month"))
     day = _day(date.findtext("Day")) if month else None
     return "-".join([year] + [f"{p:02d}" for p in (month, day) if p])
+
+
+def _mesh_headings(citation: Element) -> list[str]:
+    """MeSH headings as MEDLINE writes them: '*' marks a major topic, '/' its qualifiers
+    ('*Software', 'Sequence Alignment/*methods')."""
+
+    def star(node: Element) -> str:
+        return "*" if node.get("MajorTopicYN") == "Y" else ""
+
+    headings: dict[str, None] = {}
+    for heading in citation.iterfind("MeshHeadingList/MeshHeading"):
+        descriptor = heading.find("DescriptorName")
+        name = plain_text(descriptor)
+        if descriptor is None or not name:
+            continue
+        parts = [star(descriptor) + name]
+        for qualifier in heading.iterfind("QualifierName"):
+            text = plain_text(qualifier)
+            if text:
+                parts.append(star(qualifier) + text)
+        headings.setdefault("/".join(parts), None)
+    return list(headings)
 
 
 def _texts(nodes: Iterable[Element]) -> list[str]:

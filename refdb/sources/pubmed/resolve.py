@@ -176,9 +176,15 @@ def resolve_doi(client: EutilsClient, doi: str) -> Reference | None:
     ids = client.lookup_doi(wanted)
     if not ids:
         return None
-    for ref in client.fetch_references(ids):
-        # DOIs are case-insensitive.
-        if (ref.doi or "").lower() == wanted.lower() and not is_notice(ref):
+    return record_with_doi(client.fetch_references(ids), wanted)
+
+
+def record_with_doi(refs: Sequence[Reference], doi: str) -> Reference | None:
+    """The record among `refs` whose DOI is `doi` (DOIs are case-insensitive), never a
+    notice; None when there is none."""
+    wanted = (normalise_doi(doi) or "").lower()
+    for ref in refs:
+        if wanted and (ref.doi or "").lower() == wanted and not is_notice(ref):
             return ref
     return None
 
