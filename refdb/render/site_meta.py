@@ -29,7 +29,9 @@ from refdb.records import Author, Reference, expand_page_range
 from refdb.render.page import doi_url, pubmed_url
 
 _INLINE_TAG = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc)>", re.IGNORECASE)
-_FIRST_RANGE = re.compile(r"^\s*([^\s,;\-\u2013]+)\s*(?:[-\u2013]\s*([^\s,;\-\u2013]+))?")
+_PAGE = r"(?:[A-Za-z.:]*\d+[A-Za-z]*|[ivxlcdm]+|[IVXLCDM]+)"
+_FIRST_RANGE = re.compile(rf"^\s*({_PAGE})\s*(?:[-\u2013]\s*({_PAGE}))?(?=$|[\s,;])")
+"""The first page range of a `pages` field: "107-115", "e0123", "S12-S15", "iii-iv"."""
 
 
 def plain(text: str | None) -> str:
@@ -181,7 +183,7 @@ def json_ld(ref: Reference) -> dict[str, Any]:
 
 def _script_json(data: dict[str, Any]) -> str:
     """JSON that cannot end its <script> element or open a comment: <, > and & as escapes."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -228,7 +230,7 @@ def coins_pairs(ref: Reference) -> list[tuple[str, str]]:
         ("rft.date", date or ""),
         ("rft.volume", ref.volume or ""),
         ("rft.issue", ref.issue or ""),
-        ("rft.pages", f"{first}-{last}" if first and last else first or ""),
+        ("rft.pages", " ".join((ref.pages or "").split())),
         ("rft.spage", first or ""),
         ("rft.epage", last or ""),
         ("rft.issn", ref.issn or ""),
