@@ -3,6 +3,7 @@ as JSON."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,9 @@ from refdb.render.site_meta import plain
 
 if TYPE_CHECKING:
     from refdb.store.changes import ChangeReport, StudyChange
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Control characters: a title holding ESC must not drive the reader's terminal."""
 
 _SECTIONS = (
     ("added", "Added"),
@@ -51,7 +55,7 @@ def _since_text(report: ChangeReport) -> str:
 
 
 def _study_line(change: StudyChange) -> str:
-    who = " ".join(p for p in (change.first_author, str(change.year or "")) if p)
+    who = " ".join(p for p in (plain(change.first_author), str(change.year or "")) if p)
     title = plain(change.title).rstrip(".")
     line = f"{who}. {title}." if who else f"{title}."
     if change.journal:
@@ -62,14 +66,14 @@ def _study_line(change: StudyChange) -> str:
 def _details(change: StudyChange) -> str:
     headings = "; ".join(heading for _, heading in change.indications)
     if change.kind in ("added", "removed"):
-        parts = [headings or "filed under no indication", _label(change.level)]
+        parts = [headings or "Filed under no indication", _label(change.level)]
         if change.status:
             parts.append(change.status.replace("-", " "))
-        return ("was " if change.kind == "removed" else "") + "; ".join(parts)
+        return ("Was: " if change.kind == "removed" else "") + "; ".join(parts)
     if change.kind == "level":
-        return f"now {_label(change.level)} (was {_label(change.previous_level)})"
+        return f"Now {_label(change.level)} (was {_label(change.previous_level)})"
     if change.status is None:
-        return f"no longer marked {(change.previous_status or '').replace('-', ' ')}"
+        return f"No longer marked {(change.previous_status or '').replace('-', ' ')}"
     return (change.status_note or "").strip()
 
 
@@ -89,7 +93,7 @@ def render_changes(report: ChangeReport) -> str:
         for change in found:
             details = _details(change)
             lines.append(f"- {_study_line(change)}" + (f" {details}." if details else ""))
-    return "\n".join(lines)
+    return "\n".join(_CONTROL.sub("", line) for line in lines)
 
 
 def _change_json(change: StudyChange) -> dict[str, Any]:
