@@ -7,6 +7,7 @@ To stand for a library kept over months, a test moves its operations' times into
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -133,6 +134,37 @@ def test_the_index_links_the_feed_and_shows_the_last_90_days(
     assert recent_keys(site) == []
     assert "Added in the last" not in (site / "index.html").read_text(encoding="utf-8")
     assert len(parse_feed(site).entries) == 10
+
+
+def test_the_last_90_days_list_ten_and_not_a_whole_new_library(
+    cli: RunCli, db_url: str, tmp_path: Path
+) -> None:
+    assert cli("seed").exit_code == 0
+    assert cli("site", str(tmp_path / "new")).exit_code == 0
+    index = (tmp_path / "new" / "index.html").read_text(encoding="utf-8")
+    assert "All 9 studies on this page entered the library in the 90 days up to " in index
+    assert recent_keys(tmp_path / "new") == []  # the index itself is that list
+
+    backdate(db_url, 1, datetime(2024, 1, 10, 9, 0))
+    items = [
+        {
+            "id": f"new{n:02d}",
+            "type": "article-journal",
+            "title": f"Ketamine study {n}",
+            "author": [{"family": "Newman", "given": "Ann"}],
+            "issued": {"date-parts": [[2025]]},
+        }
+        for n in range(12)
+    ]
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(items), encoding="utf-8")
+    assert cli("import", str(new)).exit_code == 0
+    assert cli("site", str(tmp_path / "site")).exit_code == 0
+    assert recent_keys(tmp_path / "site") == [f"new{n:02d}" for n in range(10)]
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "12 studies entered the library in the 90 days up to " in index
+    assert "The 10 newest:" in index
+    assert len(parse_feed(tmp_path / "site").entries) == 21
 
 
 def test_a_study_put_back_by_undo_keeps_when_it_was_added(

@@ -81,7 +81,8 @@ def render_changes(report: ChangeReport) -> str:
     """The report as text: a heading line, then a section per kind of change."""
     since = _since_text(report)
     if not report.changes:
-        return f"Nothing changed {since}."
+        further = " (`--since DATE` or `--since OPERATION` looks further back)"
+        return f"Nothing changed {since}{further if report.basis == 'kept' else ''}."
     span = report.operations
     ops = f"operation {span[0]}" if len(span) == 1 else f"operations {span[0]}-{span[-1]}"
     lines = [f"What changed {since} ({ops}):"]

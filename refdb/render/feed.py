@@ -24,6 +24,7 @@ from refdb.render.site_meta import plain
 
 ATOM = "http://www.w3.org/2005/Atom"
 RECENT_DAYS = 90
+RECENT_SHOWN = 10
 FEED = "feed.xml"
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -171,8 +172,9 @@ def recent_section(
     *,
     days: int = RECENT_DAYS,
 ) -> str:
-    """The index's "Added in the last 90 days" (the days up to the library's last change);
-    empty when no study was added then."""
+    """The index's "Added in the last 90 days" (the days up to the library's last change):
+    the newest of them listed, up to ten; no list when every study on the index is that new
+    (the index itself is the list); empty when no study was added then."""
     if updated is None:
         return ""
     since = utc(updated) - timedelta(days=days)
@@ -183,8 +185,18 @@ def recent_section(
     ]
     if not recent:
         return ""
+    window = f"in the {days} days up to {day_text(updated)}, when it last changed"
+    feed = f'New studies also appear in the <a href="{FEED}">Atom feed</a>.'
+    if len(recent) == len(studies):
+        count = f"All {len(recent)} studies" if len(recent) > 1 else "The one study"
+        about = f"{count} on this page entered the library {window}. {feed}"
+    else:
+        count = f"{len(recent)} stud{'y' if len(recent) == 1 else 'ies'}"
+        shown = f" The {RECENT_SHOWN} newest:" if len(recent) > RECENT_SHOWN else ""
+        about = f"{count} entered the library {window}. {feed}{shown}"
+    listing = recent[:RECENT_SHOWN] if len(recent) < len(studies) else []
     items = []
-    for study in recent:
+    for study in listing:
         ref = study.ref
         who = " ".join(p for p in (plain(ref.first_author), str(ref.year or "")) if p)
         added = dates[ref.key or ""].added
@@ -196,11 +208,9 @@ def recent_section(
             + f', <span class="level level-{html.escape(level_of(ref))}">'
             f"{html.escape(LABELS[level_of(ref)])}</span>, added {day_text(added)}</li>"
         )
+    listed = '<ul class="recent-studies">\n' + "\n".join(items) + "\n</ul>\n" if items else ""
     return (
         '<section class="recent" aria-labelledby="recent">\n'
         f'<h2 id="recent">Added in the last {days} days</h2>\n'
-        f"<p>{len(recent)} stud{'y' if len(recent) == 1 else 'ies'} entered the library in the "
-        f"{days} days up to {day_text(updated)}, when it last changed. New studies are also "
-        f'in the <a href="{FEED}">Atom feed</a>.</p>\n'
-        f'<ul class="recent-studies">\n' + "\n".join(items) + "\n</ul>\n</section>"
+        f"<p>{about}</p>\n{listed}</section>"
     )
