@@ -14,6 +14,7 @@ def changes_command(
     since: str | None = typer.Option(
         None,
         "--since",
+        metavar="DATE|OPERATION",
         help="A date (2026-11-01, local time), a time (2026-11-01T09:30) or an operation "
         "number (changes after it). Default: since a kept page or site was last written.",
     ),

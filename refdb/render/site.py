@@ -379,10 +379,8 @@ def _index(
         '<p id="f-empty" class="empty" hidden>No study matches these filters.</p>',
     ]
     tag = "ol" if numbered else "ul"
-    home: dict[str, str] = {}  # one COinS span per study, at its first place in the index
-    for group in groups:
-        for ref in group.refs:
-            home.setdefault(ref.key or "", group.name)
+    # One COinS span per study, at its first place in the index (the first group wins).
+    home = {ref.key or "": g.name for g in reversed(groups) for ref in g.refs}
     for n, group in enumerate(groups, start=1):
         entries = "\n".join(
             _index_entry(group, ref, html_, home[ref.key or ""] == group.name)
