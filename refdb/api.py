@@ -23,7 +23,9 @@ from refdb.store.library import Library
 from refdb.store.writer import SaveSummary
 
 if TYPE_CHECKING:
+    from refdb.render.feed import StudyDates
     from refdb.sources.pubmed import EutilsClient
+    from refdb.store.changes import ChangeReport
     from refdb.store.curation import EditResult
     from refdb.store.duplicates import DuplicatePair
     from refdb.store.history import OperationInfo
@@ -104,9 +106,72 @@ def site(
             groups.append(SiteGroup("", UNFILED_HEADING, unfiled))
     shown = {group.name for group in groups}
     specs = [IndicationSpec(i.name, i.heading, i.position) for i in infos if i.name in shown]
-    files = render_site(groups, style=style, indications=specs)
+    from refdb.store.changes import last_change
+
+    distinct = distinct_studies(groups)
+    files = render_site(
+        groups,
+        style=style,
+        indications=specs,
+        dates=_study_dates(library, distinct),
+        updated=last_change(library.db),
+    )
     publish_folder(outdir, files, marker=MARKER)
-    return SiteReport(outdir, len(distinct_studies(groups)), sorted(files))
+    return SiteReport(outdir, len(distinct), sorted(files))
+
+
+def _study_dates(library: Library, refs: Sequence[Reference]) -> dict[str, StudyDates]:
+    """When each study (by key) entered the library and last changed, from the log."""
+    from refdb.render.feed import StudyDates
+    from refdb.store.changes import study_times
+
+    times = study_times(library.db, [ref.id for ref in refs if ref.id is not None])
+    dates = {}
+    for ref in refs:
+        found = times.get(ref.id) if ref.id is not None else None
+        if found is not None:
+            dates[ref.key or ""] = StudyDates(found.added or found.changed, found.changed)
+    return dates
+
+
+def changes(library: Library, since: str | None = None) -> ChangeReport:
+    """What changed since a date ("2026-11-01", local time; or an ISO 8601 time) or after an
+    operation ("12"), as a reader of the page would say it. Without `since`: since a kept
+    page or site was last written, or, when none is kept, since the library began."""
+    from datetime import datetime
+
+    from refdb.store.changes import changes_since, last_page_written
+
+    if since is None:
+        written = last_page_written(library.db)
+        if written is None:
+            return changes_since(library.db)
+        return changes_since(library.db, since=written[0], basis="kept", basis_path=written[1])
+    text = since.strip()
+    if text.isdigit():
+        return changes_since(library.db, since_operation=int(text), basis="operation")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise RefdbError(
+            f"--since {since!r}: neither a date (2026-11-01), a time (2026-11-01T09:30) "
+            "nor an operation number (see `refdb history`)"
+        ) from None
+    return changes_since(library.db, since=moment.astimezone(), basis="date")
+
+
+def changes_text(report: ChangeReport) -> str:
+    """A changes report as text, in a page reader's words (`refdb changes`)."""
+    from refdb.render.changes import render_changes
+
+    return render_changes(report)
+
+
+def changes_json(report: ChangeReport) -> dict[str, Any]:
+    """A changes report as JSON (`refdb changes --json`)."""
+    from refdb.render.changes import changes_json as to_json
+
+    return to_json(report)
 
 
 EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "markdown", "html")
@@ -439,6 +504,9 @@ __all__: Sequence[str] = [
     "Library",
     "OutputOptions",
     "SiteReport",
+    "changes",
+    "changes_json",
+    "changes_text",
     "export",
     "import_file",
     "keep_output",

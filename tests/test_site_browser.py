@@ -256,14 +256,26 @@ def test_a_title_holding_a_script_stays_text(site: Site, browser: Any) -> None:
         with pytest.raises(NoAlertPresentException):
             browser.switch_to.alert.text  # noqa: B018
         scripts = browser.execute_script(
-            "return Array.from(document.scripts, s => s.getAttribute('src'))"
+            "return Array.from(document.scripts, s => [s.type, s.getAttribute('src')])"
         )
-        assert [s.rsplit("/", 1)[-1] for s in scripts] == ["site.js"]
+        code = [src.rsplit("/", 1)[-1] for kind, src in scripts if kind != "application/ld+json"]
+        assert code == ["site.js"]  # the study page's JSON-LD is data, not a script
         assert browser.execute_script("return document.querySelectorAll('img').length") == 0
         assert HOSTILE_TITLE_TEXT in browser.find_element("tag name", "body").text
     heading = browser.find_element("tag name", "h1")
     assert heading.text.startswith(HOSTILE_TITLE_TEXT) and heading.is_displayed()
     assert "BACKGROUND" in [h.text for h in browser.find_elements("tag name", "h3")]
+
+
+def test_filters_leave_every_study_offered_to_zotero(site: Site, browser: Any) -> None:
+    open_page(browser, site.http("index.html?level=rct"))
+    assert visible_keys(browser) == keys_where(site, level="rct")
+    offered = browser.execute_script(
+        "return Array.from(document.querySelectorAll('span.Z3988[title]'),"
+        " s => new URLSearchParams(s.title).get('rft.atitle'))"
+    )
+    assert len(offered) == len(set(offered)) == len(studies(site.db_url))
+    assert HOSTILE_TITLE_TEXT in " ".join(offered)
 
 
 def test_without_javascript_everything_shows(site: Site, browser: Any) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from refdb.cli import curating, exchange, outputs, pubmed, reading, site, watching, writing
+from refdb.cli import (
+    changes,
+    curating,
+    exchange,
+    outputs,
+    pubmed,
+    reading,
+    site,
+    watching,
+    writing,
+)
 from refdb.cli.context import State
 
 app = typer.Typer(
@@ -37,6 +47,7 @@ pubmed.register(app)
 watching.register(app)
 outputs.register(app)
 site.register(app)
+changes.register(app)
 
 
 def main() -> None:

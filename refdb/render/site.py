@@ -14,8 +14,9 @@ import calendar
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -28,7 +29,9 @@ from refdb.render.citations import (
     format_entries,
     protect_inline_markup,
 )
+from refdb.render.feed import FEED, FeedStudy, StudyDates, recent_section, render_feed
 from refdb.render.page import DEFAULT_TITLE, doi_url, pubmed_url, status_note
+from refdb.render.site_meta import coins_span, plain, study_head
 
 MARKER = ".refdb-site"
 """The file that marks a folder as a refdb site (a later build may replace such a folder)."""
@@ -183,13 +186,14 @@ def _level_html(ref: Reference) -> str:
 # --- the page shell ------------------------------------------------------------------------
 
 
-def _document(title: str, body: str, *, root: str = "") -> str:
+def _document(title: str, body: str, *, root: str = "", head: str = "") -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en" class="no-js">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n"
-        f'<link rel="icon" href="{root}favicon.svg" type="image/svg+xml">\n'
+        + (f"{head}\n" if head else "")
+        + f'<link rel="icon" href="{root}favicon.svg" type="image/svg+xml">\n'
         f'<link rel="stylesheet" href="{root}site.css">\n'
         f'<script src="{root}site.js" defer></script>\n'
         f"</head>\n<body>\n{body}\n</body>\n</html>\n"
@@ -316,7 +320,7 @@ def _filters(groups: Sequence[SiteGroup], levels: Sequence[str]) -> str:
     )
 
 
-def _index_entry(group: SiteGroup, ref: Reference, citation: str) -> str:
+def _index_entry(group: SiteGroup, ref: Reference, citation: str, coins: bool) -> str:
     key = ref.key or ""
     page = "studies/" + study_filename(key)
     status = _status_html(ref)
@@ -327,7 +331,7 @@ def _index_entry(group: SiteGroup, ref: Reference, citation: str) -> str:
         f'<div class="citation">{citation}</div>\n'
         f'<p class="meta">{_level_html(ref)}{" " + status if status else ""}</p>\n'
         f'<p class="links"><a href="{_href(page)}">Details and abstract: {esc(who)}</a> '
-        f"{_links_html(ref)}</p>\n</li>"
+        f"{_links_html(ref)}</p>{coins_span(ref) if coins else ''}\n</li>"
     )
 
 
@@ -352,6 +356,7 @@ def _index(
     style: str,
     title: str,
     numbered: bool,
+    recent: str,
 ) -> str:
     counted = count_levels(groups)
     used = {level for _, counts in counted for level in counts}
@@ -368,14 +373,17 @@ def _index(
         _legend(levels),
         _counts_table(counted, levels, distinct),
         "</section>",
+        recent,
         _filters(groups, levels),
         '<div id="studies">',
         '<p id="f-empty" class="empty" hidden>No study matches these filters.</p>',
     ]
     tag = "ol" if numbered else "ul"
+    # One COinS span per study, at its first place in the index (the first group wins).
+    home = {ref.key or "": g.name for g in reversed(groups) for ref in g.refs}
     for n, group in enumerate(groups, start=1):
         entries = "\n".join(
-            _index_entry(group, ref, html_)
+            _index_entry(group, ref, html_, home[ref.key or ""] == group.name)
             for ref, html_ in zip(group.refs, citations[n - 1], strict=True)
         )
         body.append(
@@ -384,7 +392,8 @@ def _index(
             f'<{tag} class="studies">\n{entries}\n</{tag}>\n</section>'
         )
     body += ["</div>", _downloads(len(distinct)), "</main>"]
-    return _document(title, "\n".join(body))
+    feed = f'<link rel="alternate" type="application/atom+xml" title="{esc(title)}" href="{FEED}">'
+    return _document(title, "\n".join(body), head=feed)
 
 
 def style_name(style: str) -> str:
@@ -421,6 +430,7 @@ def _study_page(
     bibtex: str,
     ris: str,
     title: str,
+    filename: str,
 ) -> str:
     authors = "; ".join(
         a.literal or ", ".join(p for p in (a.family, a.given) if p) for a in ref.authors
@@ -507,8 +517,8 @@ def _study_page(
         "</section>"
     )
     body.append("</main>")
-    plain_title = re.sub(r"</?(?:i|b|sup|sub|u)>", "", ref.title, flags=re.IGNORECASE)
-    return _document(f"{plain_title} | {title}", "\n".join(body), root="../")
+    head = study_head(ref, filename)  # the <title> is the study's alone: Zotero falls back to it
+    return _document(plain(ref.title), "\n".join(body), root="../", head=head)
 
 
 # --- the whole site ------------------------------------------------------------------------
@@ -538,11 +548,14 @@ def render_site(
     style: str = "ama",
     indications: Sequence[IndicationSpec] = (),
     title: str = DEFAULT_TITLE,
+    dates: Mapping[str, StudyDates] | None = None,
+    updated: datetime | None = None,
 ) -> dict[str, str]:
     """Every file of the site, by its path relative to the site's folder.
 
     `groups` are the index's sections in page order; `indications` the specs the BibTeX
-    download declares (so that an import of it files the studies again).
+    download declares (so that an import of it files the studies again); `dates` (by key) and
+    `updated` (the library's last change) date the feed and "Added in the last 90 days".
     """
     from refdb.render.bibtex import render_bibtex
     from refdb.render.csljson import render_csl_json
@@ -561,19 +574,26 @@ def render_site(
         for group, entries in zip(groups, formatted, strict=True)
     ]
     distinct = distinct_studies(ordered)
-    filed: dict[str, list[str]] = {}
+    filed: dict[str, list[tuple[str, str]]] = {}
     for group in ordered:
         for ref in group.refs:
             if group.name:
-                filed.setdefault(ref.key or "", []).append(group.heading)
+                filed.setdefault(ref.key or "", []).append((group.name, group.heading))
     files = {name: asset(name) for name in ASSETS}
     files[MARKER] = "This folder is a site written by `refdb site`; each build replaces it whole.\n"
-    files["index.html"] = _index(ordered, citations, distinct, style, title, numbered)
+    news: list[FeedStudy] = []
     for ref in distinct:
         key = ref.key or ""
-        files["studies/" + study_filename(key)] = _study_page(
-            ref, by_key[key], filed.get(key, []), render_bibtex([ref]), render_ris([ref]), title
+        page = study_filename(key)
+        news.append(FeedStudy(ref, f"studies/{page}", by_key[key], filed.get(key, [])))
+        headings = [heading for _, heading in filed.get(key, [])]
+        files["studies/" + page] = _study_page(
+            ref, by_key[key], headings, render_bibtex([ref]), render_ris([ref]), title, page
         )
+    recent = recent_section(news, dates or {}, updated)
+    files["index.html"] = _index(ordered, citations, distinct, style, title, numbered, recent)
+    feed_id = "|".join([title, *(group.name for group in ordered)])
+    files[FEED] = render_feed(news, dates or {}, title=title, updated=updated, feed_id=feed_id)
     files["refs.bib"] = render_bibtex(distinct, indications=indications)
     files["refs.ris"] = render_ris(distinct)
     files["refs.json"] = render_csl_json(distinct)

@@ -46,12 +46,15 @@ def _info(row: KeptOutput) -> KeptOutputInfo:
 
 
 def register(db: Database, output: KeptOutputInfo) -> None:
-    """Keep this output current (its path's earlier registration is replaced)."""
+    """Keep this output current (its path's earlier registration is replaced). Its
+    `created_at` is when a person last wrote it with its own command (`refdb changes`
+    counts from there), not the rewrites after each change."""
     with db.transaction() as session:
         row = session.scalars(select(KeptOutput).where(KeptOutput.path == output.path)).first()
         if row is None:
-            row = KeptOutput(path=output.path, created_at=now())
+            row = KeptOutput(path=output.path)
             session.add(row)
+        row.created_at = now()
         row.kind, row.format, row.style = output.kind, output.format, output.style
         row.indications, row.options = list(output.indications), dict(output.options)
         row.last_written_at, row.last_error = output.last_written_at, output.last_error

@@ -1,0 +1,36 @@
+"""`refdb changes`: what changed in the library, as a reader of the page would say it."""
+
+from __future__ import annotations
+
+import typer
+
+from refdb.cli.context import handled, library, print_json
+
+# `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
+
+
+def changes_command(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        metavar="DATE|OPERATION",
+        help="A date (2026-11-01, local time), a time (2026-11-01T09:30) or an operation "
+        "number (changes after it). Default: since a kept page or site was last written by its own command (published).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Studies added and removed, retractions and corrections, level changes: for the
+    clinic's "what's new on our evidence page" note."""
+    from refdb import api
+
+    report = api.changes(library(ctx), since)
+    if as_json:
+        print_json(api.changes_json(report))
+        return
+    typer.echo(api.changes_text(report))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the changes command to the app."""
+    app.command("changes")(handled(changes_command))

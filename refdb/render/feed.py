@@ -1,0 +1,216 @@
+"""What is new on the site: `feed.xml`, an Atom feed of the studies, newest addition first,
+and the index's "Added in the last 90 days".
+
+When a study was added comes from the operation log (the store's `study_dates`), never from
+the clock: the same library builds the same feed. The feed's `updated` is the library's last
+change, and "the last 90 days" are the 90 days up to that change.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree as ET
+
+from refdb.evidence import LABELS, level_of
+from refdb.records import Author, Reference
+from refdb.render.page import doi_url, pubmed_url
+from refdb.render.site_meta import plain
+
+ATOM = "http://www.w3.org/2005/Atom"
+RECENT_DAYS = 90
+RECENT_SHOWN = 10
+FEED = "feed.xml"
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StudyDates:
+    """When a study entered the library, and when it last changed (UTC)."""
+
+    added: datetime
+    changed: datetime
+
+
+@dataclass(frozen=True)
+class FeedStudy:
+    """A study as the feed shows it: the record, its page, its citation (HTML) and headings."""
+
+    ref: Reference
+    page: str
+    citation_html: str
+    headings: Sequence[tuple[str, str]]
+    """(indication name, heading) of each indication the site files it under."""
+
+
+def utc(moment: datetime) -> datetime:
+    """A time in UTC; a naive time (SQLite hands them back) is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def day_text(moment: datetime) -> str:
+    """A day in words: "12 November 2026" (UTC)."""
+    moment = utc(moment)
+    return f"{moment.day} {calendar.month_name[moment.month]} {moment.year}"
+
+
+def _stamp(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML can hold: control characters (which no XML document may contain) dropped."""
+    return _NOT_XML.sub("", text)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _xml_text(text)
+    return element
+
+
+def _person(author: Author) -> str:
+    if author.literal:
+        return plain(author.literal)
+    name = " ".join(p for p in (author.given or author.initials, author.family) if p)
+    return plain(f"{name} {author.suffix}" if author.suffix else name)
+
+
+def newest_first(studies: Sequence[FeedStudy], dates: Mapping[str, StudyDates]) -> list[FeedStudy]:
+    """The studies, newest addition first; those added together keep the index's order."""
+    order = {id(study): n for n, study in enumerate(studies)}
+
+    def added(study: FeedStudy) -> datetime:
+        found = dates.get(study.ref.key or "")
+        return utc(found.added) if found else _EPOCH
+
+    return sorted(studies, key=lambda s: (-added(s).timestamp(), order[id(s)]))
+
+
+def _entry_content(study: FeedStudy, added: datetime | None) -> str:
+    ref = study.ref
+    where = ", ".join(p for p in (plain(ref.container_title), str(ref.year or "")) if p)
+    parts = [f"{html.escape(where)}." if where else ""]
+    parts.append(f"Evidence: {html.escape(LABELS[level_of(ref)])}.")
+    if study.headings:
+        filed = "; ".join(heading for _, heading in study.headings)
+        parts.append(f"Filed under {html.escape(filed)}.")
+    if added is not None:
+        parts.append(f"Added to the library on {day_text(added)}.")
+    links = [f'<a href="{html.escape(pubmed_url(ref))}">PubMed</a>'] if ref.pmid else []
+    if ref.doi:
+        links.append(f'<a href="{html.escape(doi_url(ref.doi))}">DOI {html.escape(ref.doi)}</a>')
+    text = " ".join(p for p in parts if p)
+    return f"<p>{text}</p>" + (f"<p>{' '.join(links)}</p>" if links else "")
+
+
+def render_feed(
+    studies: Sequence[FeedStudy],
+    dates: Mapping[str, StudyDates],
+    *,
+    title: str,
+    updated: datetime | None,
+    feed_id: str,
+) -> str:
+    """The Atom feed: an entry per study, newest addition first.
+
+    Each entry has the study's title, authors, its journal and year, its level and indications
+    (as categories whose scheme and term make the index's filter link), the formatted
+    citation as its summary, and a link to its page. Links are relative to the feed, as the
+    site's are. `updated` is the library's last change (not the time of the build).
+    """
+    feed = ET.Element("feed", {"xmlns": ATOM})  # every element below is Atom's
+    _sub(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'refdb-site:' + feed_id)}")
+    _sub(feed, "title", title, type="text")
+    _sub(feed, "subtitle", "The studies, newest addition first", type="text")
+    _sub(feed, "link", rel="alternate", type="text/html", href="index.html")
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=FEED)
+    newest = max((utc(d.changed) for d in dates.values()), default=_EPOCH)
+    _sub(feed, "updated", _stamp(utc(updated) if updated else newest))
+    _sub(_sub(feed, "author"), "name", title)
+    _sub(feed, "generator", "refdb")
+    for study in newest_first(studies, dates):
+        ref, key = study.ref, study.ref.key or ""
+        found = dates.get(key)
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'refdb-study:' + key)}")
+        _sub(entry, "title", plain(ref.title), type="text")
+        _sub(entry, "link", rel="alternate", type="text/html", href=study.page)
+        if ref.doi:
+            _sub(entry, "link", rel="related", type="text/html", href=doi_url(ref.doi))
+        added = utc(found.added) if found else None
+        _sub(entry, "published", _stamp(added or _EPOCH))
+        _sub(
+            entry, "updated", _stamp(max(utc(found.changed), utc(found.added)) if found else _EPOCH)
+        )
+        for author in ref.authors:
+            if _person(author):
+                _sub(_sub(entry, "author"), "name", _person(author))
+        level = level_of(ref)
+        _sub(entry, "category", term=level, label=LABELS[level], scheme="index.html?level=")
+        for name, heading in study.headings:
+            _sub(entry, "category", term=name, label=heading, scheme="index.html?indication=")
+        _sub(entry, "summary", study.citation_html, type="html")
+        _sub(entry, "content", _entry_content(study, added), type="html")
+    ET.indent(feed)
+    body = ET.tostring(feed, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def recent_section(
+    studies: Sequence[FeedStudy],
+    dates: Mapping[str, StudyDates],
+    updated: datetime | None,
+    *,
+    days: int = RECENT_DAYS,
+) -> str:
+    """The index's "Added in the last 90 days" (the days up to the library's last change):
+    the newest of them listed, up to ten; no list when every study on the index is that new
+    (the index itself is the list); empty when no study was added then."""
+    if updated is None:
+        return ""
+    since = utc(updated) - timedelta(days=days)
+    recent = [
+        s
+        for s in newest_first(studies, dates)
+        if (found := dates.get(s.ref.key or "")) and utc(found.added) >= since
+    ]
+    if not recent:
+        return ""
+    window = f"in the {days} days up to {day_text(updated)}, when it last changed"
+    feed = f'New studies also appear in the <a href="{FEED}">Atom feed</a>.'
+    if len(recent) == len(studies):
+        count = f"All {len(recent)} studies" if len(recent) > 1 else "The one study"
+        about = f"{count} on this page entered the library {window}. {feed}"
+    else:
+        count = f"{len(recent)} stud{'y' if len(recent) == 1 else 'ies'}"
+        shown = f" The {RECENT_SHOWN} newest:" if len(recent) > RECENT_SHOWN else ""
+        about = f"{count} entered the library {window}. {feed}{shown}"
+    listing = recent[:RECENT_SHOWN] if len(recent) < len(studies) else []
+    items = []
+    for study in listing:
+        ref = study.ref
+        who = " ".join(p for p in (plain(ref.first_author), str(ref.year or "")) if p)
+        added = dates[ref.key or ""].added
+        title = html.escape(plain(ref.title))
+        page = html.escape(study.page, quote=True)
+        items.append(
+            f'<li class="recent-study"><a href="{page}">{title}</a>'
+            + (f" ({html.escape(who)})" if who else "")
+            + f', <span class="level level-{html.escape(level_of(ref))}">'
+            f"{html.escape(LABELS[level_of(ref)])}</span>, added {day_text(added)}</li>"
+        )
+    listed = '<ul class="recent-studies">\n' + "\n".join(items) + "\n</ul>\n" if items else ""
+    return (
+        '<section class="recent" aria-labelledby="recent">\n'
+        f'<h2 id="recent">Added in the last {days} days</h2>\n'
+        f"<p>{about}</p>\n{listed}</section>"
+    )
