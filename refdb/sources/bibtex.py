@@ -46,7 +46,6 @@ from bibtexparser.model import (
     ParsingFailedBlock,
     String,
 )
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
@@ -63,6 +62,7 @@ from refdb.records import (
     normalise_doi,
     normalise_pmcid,
 )
+from refdb.sources.latex import LatexDecoder
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
@@ -187,27 +187,7 @@ Notes = dict[int, list[str]]
 """Warnings gathered while reading, by the line an entry starts on."""
 
 
-def _decoder() -> LatexNodes2Text:
-    context = get_default_latex_context_db()
-    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does;
-    # \textasciicircum is a plain caret (pylatexenc gives a modifier letter).
-    context.add_context_category(
-        "refdb",
-        prepend=True,
-        macros=[
-            MacroTextSpec("url", simplify_repl="%s"),
-            MacroTextSpec("textasciicircum", simplify_repl="^"),
-            # refdb's writer spells a lone brace so, as BibTeX counts `\{` as a brace.
-            MacroTextSpec("textbraceleft", simplify_repl="{"),
-            MacroTextSpec("textbraceright", simplify_repl="}"),
-            # A discretionary hyphen only tells TeX where it may break a word.
-            MacroTextSpec("-", simplify_repl=""),
-        ],
-    )
-    return LatexNodes2Text(latex_context=context, math_mode="text")
-
-
-_LATEX = _decoder()
+_LATEX = LatexDecoder()
 
 
 def _line(item: Any) -> int:
