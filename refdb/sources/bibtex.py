@@ -47,7 +47,13 @@ from bibtexparser.model import (
     String,
 )
 
-from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
+from refdb.dates import (
+    month_and_day,
+    parse_edtf,
+    parse_free_date,
+    season_number,
+    what_was_kept,
+)
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
 from refdb.records import (
@@ -583,17 +589,19 @@ def _type(entry: Entry, fields: _Fields) -> str:
 
 def _set_date(ref: Reference, fields: _Fields) -> None:
     date = fields.text("date")
+    edtf = True
     if date:
         parsed = parse_edtf(_identifier(date))
         if parsed is None:
-            fields.warn(f"date {quoted(date)} is not an ISO 8601/EDTF date; kept the text")
+            edtf = False
             parsed = parse_free_date(latex_to_unicode(date))
     else:
         year = fields.text("year")
         # Not decoded as LaTeX: EDTF's `~` (circa) is a tie to LaTeX.
         parsed = parse_free_date(re.sub(r"[{}]", "", _identifier(year))) if year else None
         if parsed is not None and not parsed.is_plain:
-            fields.warn(f"year {quoted(year)} is not a plain year; {_kept(parsed)}")
+            said = " is not a plain year;" if parsed.year is None else ":"
+            fields.warn(f"year {quoted(year)}{said} {what_was_kept(parsed)}")
         month = fields.decoded("month")
         if month:
             number = month_and_day(month)
@@ -614,7 +622,8 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
     if parsed is None:
         return
     if date and not parsed.is_plain:
-        fields.warn(f"date {quoted(date)}: {_kept(parsed)}")
+        not_edtf = "" if edtf else " is not an ISO 8601/EDTF date;"
+        fields.warn(f"date {quoted(date)}{not_edtf or ':'} {what_was_kept(parsed)}")
     if parsed.day is not None and parsed.month is None:
         parsed.day = None
     try:
@@ -626,12 +635,6 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
         parsed.month = parsed.day = None
     ref.year, ref.month, ref.day = parsed.year, parsed.month, parsed.day
     ref.season, ref.circa, ref.date_text = parsed.season, parsed.circa, parsed.text
-
-
-def _kept(parsed: Any) -> str:
-    if parsed.year is None:
-        return "no year in it; kept the text"
-    return f"kept the year {parsed.year} and the text"
 
 
 def _set_identifiers(ref: Reference, fields: _Fields) -> None:
