@@ -23,9 +23,17 @@ def kind_of_text_file(path: Path) -> str:
     """What a `.txt` file holds, from its first line: 'ris' (EndNote and the databases save
     RIS as .txt; Web of Science's field-tagged text too, which the RIS reader refuses in one
     line rather than it going to PubMed line by line), or 'titles' (one title a line)."""
+    return "ris" if sniff_format(_head(path)) in ("ris", "wos") else "titles"
+
+
+def _head(path: Path) -> str:
     with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", "replace")
-    return "ris" if sniff_format(head) in ("ris", "wos") else "titles"
+        return handle.read(4096).decode("utf-8", "replace")
+
+
+def _is_web_of_science(path: Path) -> bool:
+    """True for Web of Science's field-tagged text, whatever the file is called (`.ciw`)."""
+    return sniff_format(_head(path)) == "wos"
 
 
 def read_references(path: Path, encoding: str | None = None) -> ReadResult:
@@ -37,6 +45,8 @@ def read_references(path: Path, encoding: str | None = None) -> ReadResult:
     suffix = path.suffix.lower()
     if suffix == ".txt" and kind_of_text_file(path) == "ris":
         suffix = ".ris"
+    if suffix not in READERS and path.is_file() and _is_web_of_science(path):
+        suffix = ".ris"  # `.ciw` and friends: the RIS reader refuses it in one helpful line
     reader = READERS.get(suffix)
     if reader is None:
         known = ", ".join(sorted(READERS))
