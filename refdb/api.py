@@ -52,10 +52,21 @@ def page(
     levels: bool = True,
 ) -> str:
     """The evidence page: studies grouped under their indications' headings, formatted, each
-    with its evidence level unless `levels` is False."""
+    with its evidence level unless `levels` is False. Without `indication`, studies filed
+    under none follow as "Other studies", as in `export` and `site`."""
     from refdb.render.page import render_page
 
-    return render_page(library.page_groups(indication), style=style, fmt=fmt, levels=levels)
+    return render_page(_grouped(library, indication), style=style, fmt=fmt, levels=levels)
+
+
+def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
+    """The page's groups: one indication's, or every indication's and then "Other studies"."""
+    groups = library.page_groups(indication)
+    if indication is None:
+        unfiled = library.unfiled()
+        if unfiled:
+            groups.append((UNFILED_HEADING, unfiled))
+    return groups
 
 
 @dataclass
@@ -223,12 +234,7 @@ def export(
     if fmt in ("text", "markdown", "html"):
         from refdb.render.page import render_bibliography
 
-        groups: list[tuple[str, list[Reference]]] = list(library.page_groups(indication))
-        if indication is None:
-            unfiled = library.unfiled()
-            if unfiled:
-                groups.append((UNFILED_HEADING, unfiled))
-        return render_bibliography(groups, style=style, fmt=fmt)
+        return render_bibliography(_grouped(library, indication), style=style, fmt=fmt)
     refs = library.studies(indication)
     if fmt == "csl-json":
         from refdb.render.csljson import render_csl_json
