@@ -23,6 +23,7 @@ from refdb.store.library import Library, SaveSummary
 
 if TYPE_CHECKING:
     from refdb.sources.pubmed import EutilsClient
+    from refdb.store.info import DbInfo
     from refdb.store.watches import WatchInfo
     from refdb.watching import RunReport
 
@@ -257,6 +258,14 @@ def export(
     return render(refs, ascii=ascii, indications=specs)
 
 
+def db_info(library: Library) -> DbInfo:
+    """The database in use (URL with the password hidden), its schema revision, the counts of
+    studies, indications and operations, and the kept outputs."""
+    from refdb.store.info import database_info
+
+    return database_info(library.db)
+
+
 # --- watched PubMed searches (refdb/watching.py) --------------------------------------------
 
 
@@ -325,6 +334,7 @@ __all__: Sequence[str] = [
     "Library",
     "OutputOptions",
     "SiteReport",
+    "db_info",
     "export",
     "import_file",
     "keep_output",
