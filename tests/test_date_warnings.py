@@ -124,3 +124,13 @@ def test_sixty_six_proquest_records_give_no_date_warnings(cli: RunCli, tmp_path:
     assert result.stderr.strip().endswith("66 added, 0 updated, 0 unchanged, 0 skipped, 0 warned")
     shown = json.loads(cli("export", "--format", "csl-json").stdout)
     assert sorted(len(s["issued"]["date-parts"][0]) for s in shown) == [2] * 66  # year, month
+
+
+def test_a_proquest_month_reaches_the_bibtex_exports(cli: RunCli, tmp_path: Path) -> None:
+    # Before: the text 'May 2020' was kept and exported as `year = {May 2020}`, no month.
+    path = tmp_path / "proquest.ris"
+    path.write_text(PROQUEST.format(da="May 2020"), encoding="utf-8")
+    cli("import", str(path))
+    assert "  date = {2020-05},\n" in cli("export", "--format", "biblatex").stdout
+    bibtex = cli("export", "--format", "bibtex").stdout
+    assert "  year = {2020},\n  month = may,\n" in bibtex
