@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from refdb.store.curation import EditResult
     from refdb.store.duplicates import DuplicatePair
     from refdb.store.history import OperationInfo
+    from refdb.store.info import DbInfo
     from refdb.store.watches import WatchInfo
     from refdb.watching import RunReport
 
@@ -58,10 +59,21 @@ def page(
     levels: bool = True,
 ) -> str:
     """The evidence page: studies grouped under their indications' headings, formatted, each
-    with its evidence level unless `levels` is False."""
+    with its evidence level unless `levels` is False. Without `indication`, studies filed
+    under none follow as "Other studies", as in `export` and `site`."""
     from refdb.render.page import render_page
 
-    return render_page(library.page_groups(indication), style=style, fmt=fmt, levels=levels)
+    return render_page(_grouped(library, indication), style=style, fmt=fmt, levels=levels)
+
+
+def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
+    """The page's groups: one indication's, or every indication's and then "Other studies"."""
+    groups = library.page_groups(indication)
+    if indication is None:
+        unfiled = library.unfiled()
+        if unfiled:
+            groups.append((UNFILED_HEADING, unfiled))
+    return groups
 
 
 @dataclass
@@ -302,12 +314,7 @@ def export(
     if fmt in ("text", "markdown", "html"):
         from refdb.render.page import render_bibliography
 
-        groups: list[tuple[str, list[Reference]]] = list(library.page_groups(indication))
-        if indication is None:
-            unfiled = library.unfiled()
-            if unfiled:
-                groups.append((UNFILED_HEADING, unfiled))
-        return render_bibliography(groups, style=style, fmt=fmt)
+        return render_bibliography(_grouped(library, indication), style=style, fmt=fmt)
     refs = library.studies(indication)
     if fmt == "csl-json":
         from refdb.render.csljson import render_csl_json
@@ -436,6 +443,14 @@ def history(library: Library, limit: int | None = None) -> list[OperationInfo]:
     return library.history(limit)
 
 
+def db_info(library: Library) -> DbInfo:
+    """The database in use (URL with the password hidden), its schema revision, the counts of
+    studies, indications and operations, and the kept outputs."""
+    from refdb.store.info import database_info
+
+    return database_info(library.db)
+
+
 # --- watched PubMed searches (refdb/watching.py) --------------------------------------------
 
 
@@ -507,6 +522,7 @@ __all__: Sequence[str] = [
     "changes",
     "changes_json",
     "changes_text",
+    "db_info",
     "export",
     "import_file",
     "keep_output",

@@ -76,7 +76,7 @@ def test_an_item_without_title_or_identifier_is_skipped_and_bad_json_refused(
     assert [(p.line, p.key, p.message) for p in result.problems] == [
         (2, "b", "skipped: no title and no identifier")
     ]
-    with pytest.raises(RefdbError, match=r"x\.json: line 2: not valid JSON"):
+    with pytest.raises(RefdbError, match=r"x\.json: line 2, column 8: not valid JSON"):
         parse_csl_json('[\n{"id": }]', source="x.json")
 
 

@@ -307,7 +307,7 @@ def test_bt_is_the_title_of_a_whole_book() -> None:
         (["DA  - 1034///circa Winter"], (1034, None, None, 4, True, None), []),
         (["DA  - ///in press"], (None, None, None, None, False, "in press"), []),
         (["DA  - 1997///1997/2000"], (1997, None, None, None, False, "1997/2000"), []),
-        (["DA  - ///Summer 2001"], (2001, None, None, 2, False, "Summer 2001"), []),
+        (["DA  - ///Summer 2001"], (2001, None, None, 2, False, None), []),
         (["PY  - -44", "DA  - -44/03/15/"], (-44, 3, 15, None, False, None), []),
         (["PY  - 2014-05-12"], (2014, 5, 12, None, False, None), []),
         (["PY  - 1948", "DA  - July"], (1948, 7, None, None, False, None), []),
@@ -315,7 +315,7 @@ def test_bt_is_the_title_of_a_whole_book() -> None:
         (["Y1  - 2009///Dec"], (2009, 12, None, None, False, None), []),
         (
             ["PY  - 2015", "DA  - 2015///Summer 2015"],
-            (2015, None, None, 2, False, "Summer 2015"),
+            (2015, None, None, 2, False, None),
             [],
         ),
         (
@@ -326,7 +326,7 @@ def test_bt_is_the_title_of_a_whole_book() -> None:
         (
             ["PY  - 1985a"],
             (1985, None, None, None, False, "1985a"),
-            ["PY '1985a' is not a date; kept the year 1985 and the text"],
+            ["PY '1985a': kept the year 1985; the rest ('a') only as text"],
         ),
         (
             ["PY  - 2019", "DA  - 2019/13/40/"],

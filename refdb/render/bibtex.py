@@ -3,7 +3,7 @@
 Entries are written here rather than through bibtexparser's writer, because its writer
 encloses every value (`month = {mar}`, which biber rejects as a month) and its
 LatexEncodingMiddleware escapes the braces that protect case (`{DNA}` -> `\\{DNA\\}`). Each
-value is escaped first (pylatexenc for non-ASCII characters when `ascii=True`), and the
+value is escaped first (`ascii_latex` for non-ASCII characters when `ascii=True`), and the
 protecting braces are added afterwards, so they are never escaped.
 
 Case protection, the rule: BibTeX styles lowercase a title's words except its first letter,
@@ -21,10 +21,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from pylatexenc.latexencode import UnicodeToLatexEncoder
-
 from refdb.dates import SEASONS, edtf_of, parse_edtf
 from refdb.records import Author, IndicationSpec, Reference, base_citation_key, is_citation_key
+from refdb.render.ascii_latex import has_symbol, to_ascii_latex
 
 Dialect = Literal["bibtex", "biblatex"]
 
@@ -45,13 +44,6 @@ _SPECIALS = {
     ord("^"): r"\textasciicircum{}",
 }
 """ASCII characters that mean something to (La)TeX, and their literal forms."""
-
-_ASCII_ENCODER = UnicodeToLatexEncoder(
-    non_ascii_only=True,
-    replacement_latex_protection="braces-all",
-    # A character with no LaTeX form (e.g. CJK) stays UTF-8 rather than being lost.
-    unknown_char_policy="keep",
-)
 
 _WORD = re.compile(r"[^\W_]+")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_:.+/-]")
@@ -100,8 +92,8 @@ def _plain_escape(text: str) -> str:
 
 
 def _ascii_escape(text: str) -> str:
-    # The encoder leaves ASCII alone (non_ascii_only), so the specials go first.
-    return str(_ASCII_ENCODER.unicode_to_latex(_plain_escape(text)))
+    # The encoder leaves ASCII alone, so the specials go first.
+    return to_ascii_latex(_plain_escape(text))
 
 
 def _escaper(ascii: bool) -> Callable[[str], str]:
@@ -135,7 +127,8 @@ def protect_title(title: str, escape: Callable[[str], str]) -> str:
     """The title escaped, with the case of each word holding a capital protected by braces."""
     out: list[str] = []
     position = 0
-    title = " ".join(title.split())
+    # NFC: a letter and its combining mark are one word character, never split by a brace.
+    title = unicodedata.normalize("NFC", " ".join(title.split()))
     for match in _WORD.finditer(title):
         out.append(escape(title[position : match.start()]))
         word = escape(match.group())
@@ -149,7 +142,9 @@ def _ascii_letter(char: str) -> str:
     """'Ø' -> 'O', 'ß' -> 'ss': the letters of the character's LaTeX form, else ''."""
     if char.isascii() or not char.isalpha():
         return char if char.isascii() else ""
-    latex = str(_ASCII_ENCODER.unicode_to_latex(char))
+    latex = to_ascii_latex(char)
+    if has_symbol(latex):
+        return ""  # CJK and the like: no letters to take
     return re.sub(r"[^A-Za-z]", "", re.sub(r"\\[^A-Za-z]", "", latex))
 
 

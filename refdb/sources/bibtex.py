@@ -46,9 +46,14 @@ from bibtexparser.model import (
     ParsingFailedBlock,
     String,
 )
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
+from refdb.dates import (
+    month_and_day,
+    parse_edtf,
+    parse_free_date,
+    season_number,
+    what_was_kept,
+)
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
 from refdb.identifiers import parse_doi, parse_pmcid, parse_pmid, pmid_from_url
@@ -61,6 +66,7 @@ from refdb.records import (
     expand_page_range,
     initials_of,
 )
+from refdb.sources.latex import LatexDecoder
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
@@ -188,27 +194,7 @@ Notes = dict[int, list[str]]
 """Warnings gathered while reading, by the line an entry starts on."""
 
 
-def _decoder() -> LatexNodes2Text:
-    context = get_default_latex_context_db()
-    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does;
-    # \textasciicircum is a plain caret (pylatexenc gives a modifier letter).
-    context.add_context_category(
-        "refdb",
-        prepend=True,
-        macros=[
-            MacroTextSpec("url", simplify_repl="%s"),
-            MacroTextSpec("textasciicircum", simplify_repl="^"),
-            # refdb's writer spells a lone brace so, as BibTeX counts `\{` as a brace.
-            MacroTextSpec("textbraceleft", simplify_repl="{"),
-            MacroTextSpec("textbraceright", simplify_repl="}"),
-            # A discretionary hyphen only tells TeX where it may break a word.
-            MacroTextSpec("-", simplify_repl=""),
-        ],
-    )
-    return LatexNodes2Text(latex_context=context, math_mode="text")
-
-
-_LATEX = _decoder()
+_LATEX = LatexDecoder()
 
 
 def _line(item: Any) -> int:
@@ -668,17 +654,19 @@ def _type(entry: Entry, fields: _Fields) -> str:
 
 def _set_date(ref: Reference, fields: _Fields) -> None:
     date = fields.text("date")
+    edtf = True
     if date:
         parsed = parse_edtf(_identifier(date))
         if parsed is None:
-            fields.warn(f"date {quoted(date)} is not an ISO 8601/EDTF date; kept the text")
+            edtf = False
             parsed = parse_free_date(latex_to_unicode(date))
     else:
         year = fields.text("year")
         # Not decoded as LaTeX: EDTF's `~` (circa) is a tie to LaTeX.
         parsed = parse_free_date(re.sub(r"[{}]", "", _identifier(year))) if year else None
         if parsed is not None and not parsed.is_plain:
-            fields.warn(f"year {quoted(year)} is not a plain year; {_kept(parsed)}")
+            said = " is not a plain year;" if parsed.year is None else ":"
+            fields.warn(f"year {quoted(year)}{said} {what_was_kept(parsed)}")
         month = fields.decoded("month")
         if month:
             number = month_and_day(month)
@@ -699,7 +687,8 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
     if parsed is None:
         return
     if date and not parsed.is_plain:
-        fields.warn(f"date {quoted(date)}: {_kept(parsed)}")
+        not_edtf = "" if edtf else " is not an ISO 8601/EDTF date;"
+        fields.warn(f"date {quoted(date)}{not_edtf or ':'} {what_was_kept(parsed)}")
     if parsed.day is not None and parsed.month is None:
         parsed.day = None
     try:
@@ -711,12 +700,6 @@ def _set_date(ref: Reference, fields: _Fields) -> None:
         parsed.month = parsed.day = None
     ref.year, ref.month, ref.day = parsed.year, parsed.month, parsed.day
     ref.season, ref.circa, ref.date_text = parsed.season, parsed.circa, parsed.text
-
-
-def _kept(parsed: Any) -> str:
-    if parsed.year is None:
-        return "no year in it; kept the text"
-    return f"kept the year {parsed.year} and the text"
 
 
 def _set_identifiers(ref: Reference, fields: _Fields) -> None:

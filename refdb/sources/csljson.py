@@ -48,13 +48,32 @@ def _item_lines(text: str, count: int) -> list[int]:
     return lines if len(lines) == count else [1] * count
 
 
+def _json_error(exc: json.JSONDecodeError, text: str) -> str:
+    """Where JSON stops parsing (line and column), what is wrong there, and what to do. A
+    file that ends inside a string, a list or an object was cut short (a download that
+    stopped, a disk that filled up): the fix is a new copy, not an edit."""
+    where = f"line {exc.lineno}, column {exc.colno}: not valid JSON"
+    if exc.msg.startswith("Unterminated string"):
+        return (
+            f"{where}: a string starts here and the file ends before it closes "
+            "(the file looks cut short: export or download it again)"
+        )
+    if exc.pos >= len(text.rstrip()):
+        return (
+            f"{where}: the file ends here, inside a list or an object "
+            "(the file looks cut short: export or download it again)"
+        )
+    problem = exc.msg.removesuffix(" at")  # Python's messages end "... at" before the position
+    return f"{where}: {problem} (correct the file there, or export it again)"
+
+
 def parse_csl_json(text: str, *, source: str = "<string>") -> ReadResult:
     """Parse CSL-JSON text; malformed JSON raises RefdbError naming its line, a bad item is
     skipped and a bad value in an item dropped, each with a problem naming the item."""
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RefdbError(f"{source}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise RefdbError(f"{source}: {_json_error(exc, text)}") from None
     items = _items(data)
     if data == []:
         return ReadResult()  # an empty library's export: no studies, nothing wrong

@@ -26,11 +26,20 @@ def kind_of_text_file(path: Path) -> str:
     format", `PMID- ` first), 'ris' (EndNote and the databases save RIS as .txt; Web of
     Science's field-tagged text too, which the RIS reader refuses in one line rather than it
     going to PubMed line by line), or 'titles' (one PMID, DOI, PubMed link or title a line)."""
-    with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", "replace")
+    head = _head(path)
     if is_medline(head):
         return "medline"
     return "ris" if sniff_format(head) in ("ris", "wos") else "titles"
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as handle:
+        return handle.read(4096).decode("utf-8", "replace")
+
+
+def _is_web_of_science(path: Path) -> bool:
+    """True for Web of Science's field-tagged text, whatever the file is called (`.ciw`)."""
+    return sniff_format(_head(path)) == "wos"
 
 
 SOURCE_NAMES = {".bib": "bibtex", ".ris": "ris", ".json": "csl-json", ".nbib": "pubmed"}
@@ -55,6 +64,8 @@ def read_references(path: Path, encoding: str | None = None) -> ReadResult:
     suffix = path.suffix.lower()
     if suffix == ".txt":
         suffix = {"ris": ".ris", "medline": ".nbib"}.get(kind_of_text_file(path), suffix)
+    if suffix not in READERS and path.is_file() and _is_web_of_science(path):
+        suffix = ".ris"  # `.ciw` and friends: the RIS reader refuses it in one helpful line
     reader = READERS.get(suffix)
     if reader is None:
         known = ", ".join(sorted(READERS))

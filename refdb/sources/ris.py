@@ -38,6 +38,7 @@ from refdb.dates import (
     parse_edtf,
     parse_free_date,
     season_number,
+    what_was_kept,
 )
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
@@ -339,12 +340,6 @@ def _names(values: list[str], tag: str, warnings: list[str]) -> list[Author]:
     return [a for a in people if a.family or a.given or a.literal or a.initials]
 
 
-def _kept(parsed: ParsedDate) -> str:
-    if parsed.year is None:
-        return "no year in it; kept the text"
-    return f"kept the year {parsed.year} and the text"
-
-
 def _other(parsed: ParsedDate, other: str) -> None:
     """The fourth part of an RIS date: a season, 'circa', 'undefined' (Scopus), or text."""
     text = " ".join(other.split())
@@ -359,11 +354,12 @@ def _other(parsed: ParsedDate, other: str) -> None:
         parsed.circa = parsed.circa or any(w in _CIRCA_WORDS for w in words)
         parsed.season = seasons[0] if seasons else parsed.season
         return
-    parsed.text = text
     free = parse_free_date(text)
     parsed.circa = parsed.circa or free.circa
     if parsed.year is None:
         parsed.year = free.year
+    # The text stays when it says more than its parts, or names another year.
+    parsed.text = text if not free.is_plain or free.year not in (None, parsed.year) else None
     if free.year in (None, parsed.year):
         if parsed.month is None and free.month is not None:
             parsed.month, parsed.day = free.month, free.day
@@ -397,11 +393,12 @@ def _date(tag: str, value: str, warnings: list[str]) -> ParsedDate:
             return parsed
         if season_number(value) is not None:
             return ParsedDate(season=season_number(value))
-        parsed = parse_free_date(value)
+        parsed = parse_free_date(value)  # 'May 2020' (ProQuest) says it all: no warning
         if not _is_date(parsed):
-            parsed = ParsedDate()
-        parsed.text = value
-        warnings.append(f"{tag} {quoted(value)} is not a date; {_kept(parsed)}")
+            parsed = ParsedDate(text=value)
+        if not parsed.is_plain:
+            said = " is not a date;" if parsed.year is None else ":"
+            warnings.append(f"{tag} {quoted(value)}{said} {what_was_kept(parsed)}")
         return parsed
     year, month, day, other = match.group("year", "month", "day", "other")
     parsed = ParsedDate(year=int(year) if year else None)

@@ -2,7 +2,9 @@
 
 Every request carries ``tool`` and ``email`` (and ``api_key`` when set), passes through one
 process-wide rate limiter (3 request starts in any one-second window, 10 with an API key, retries
-included), and is retried on 429 and 5xx with exponential backoff that honours ``Retry-After``.
+included), and is retried on 429 and 5xx with exponential backoff that honours ``Retry-After``;
+a connection that is refused is tried once more at once, then fails in one line naming
+``REFDB_EUTILS_URL``.
 efetch always uses POST (the ID list goes in the body, so long lists never hit URL limits) in
 batches of at most 200 PMIDs; esearch uses GET. Anything that still fails raises
 `LookupFailedError` with one line.
@@ -137,7 +139,10 @@ class EutilsClient:
         )
         retry = retry_class(
             total=max_retries,
-            connect=max_retries,
+            # A refused connection (no network, a wrong REFDB_EUTILS_URL) is tried once more at
+            # once, not with backoff: waiting seconds for a server that is not there helps no
+            # one. NCBI's 429 and 5xx answers keep their retries with backoff and Retry-After.
+            connect=min(max_retries, 1),
             # A server that does not answer in `timeout` is tried once more, not four times:
             # four silent 20 s waits would keep a person waiting nearly two minutes.
             read=min(max_retries, 1),
@@ -189,7 +194,12 @@ class EutilsClient:
                     f"timed out (no answer within {self.settings.timeout:g} s, "
                     f"{self._tries_on_timeout} time(s))"
                 )
-            raise LookupFailedError(f"{what} failed: {reason} ({self.base_url})") from None
+                raise LookupFailedError(f"{what} failed: {reason} ({self.base_url})") from None
+            raise LookupFailedError(
+                f"{what} failed: PubMed cannot be reached at {self.base_url} ({reason}); "
+                "check the network, or set REFDB_EUTILS_URL to an E-utilities address "
+                "that can be reached"
+            ) from None
         if response.status_code == 429:
             raise LookupFailedError(f"{what}: NCBI rate limit exceeded (HTTP 429) after retries")
         if response.status_code >= 400:
@@ -321,9 +331,14 @@ def _reason(exc: BaseException) -> str:
             text = str(seen)
             continue
         break
-    if "timed out" in text.lower():
+    lower = text.lower()
+    if "timed out" in lower:
         return "timed out"
-    if "Max retries exceeded" in text or "refused" in text.lower():
+    if "refused" in lower:
+        return "connection refused"
+    if any(n in lower for n in ("name or service", "name resolution", "nodename", "getaddrinfo")):
+        return "its host name does not resolve"
+    if "Max retries exceeded" in text:
         return "could not connect"
     return " ".join(text.split())[:200]
 
