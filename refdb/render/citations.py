@@ -60,7 +60,7 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
-from citeproc.model import Key, Name, Substitute, Text, TextCased
+from citeproc.model import Key, Label, Name, Substitute, Text, TextCased
 from citeproc.source.json import CiteProcJSON
 
 from refdb.csl import to_csl
@@ -481,6 +481,29 @@ def title_case_skip_words() -> None:
 
 
 title_case_skip_words()
+
+
+def title_case_labels() -> None:
+    """Title-case a label (a term of the style's English locale) when the style asks.
+
+    citeproc-py gap: `cs:label` calls its text case without a language, and title case is
+    only applied to English, so APA's `<label form="short" text-case="title"/>` prints
+    "(eds.)" where citeproc-js prints "(Eds.)". A term is in the locale's language. Applied
+    once.
+    """
+    if getattr(Label.markup, "_refdb_patched", False):
+        return
+
+    def markup(self: Any, text: Any) -> Any:
+        if not text:
+            return None
+        return self.wrap(self.format(self.case(self.strip_periods(text), language="en")))
+
+    markup._refdb_patched = True  # type: ignore[attr-defined]
+    Label.markup = markup
+
+
+title_case_labels()
 
 
 def initialize_given_names() -> None:
