@@ -90,10 +90,37 @@ _JOURNALS = (
 )
 _AMPERSAND_JOURNALS = ("Anesthesia \\& Analgesia", "Brain, Behavior, \\& Immunity")
 _WORDS = (
-    "patients received infusions response remission rates were measured at baseline and "
-    "follow-up scores improved significantly adverse events dissociation blood pressure "
-    "transient symptoms resolved within hours the primary outcome secondary outcomes"
-).split()
+    "patients",
+    "received",
+    "infusions",
+    "response",
+    "remission",
+    "rates",
+    "were",
+    "measured",
+    "at",
+    "baseline",
+    "and",
+    "follow-up",
+    "scores",
+    "improved",
+    "significantly",
+    "adverse",
+    "events",
+    "dissociation",
+    "blood",
+    "pressure",
+    "transient",
+    "symptoms",
+    "resolved",
+    "within",
+    "hours",
+    "the",
+    "primary",
+    "outcome",
+    "secondary",
+    "outcomes",
+)
 _MARKUP = re.compile(r"[\\{}~]|--")
 
 
@@ -119,10 +146,8 @@ def latex_heavy_bib(n: int, seed: int = 20261130) -> str:
         bbt = rng.random() < 0.5
         braces = "braces-all" if bbt else "braces"
         authors = " and ".join(_name(rng, braces) for _ in range(rng.randint(1, 8)))
-        if rng.random() < 0.15:
-            journal = rng.choice(_AMPERSAND_JOURNALS)
-        else:
-            journal = rng.choice(_JOURNALS)
+        ampersand = rng.random() < 0.15
+        journal = rng.choice(_AMPERSAND_JOURNALS if ampersand else _JOURNALS)
         first = rng.randint(1, 1900)
         pages = f"{first}--{first + rng.randint(3, 14)}" if rng.random() < 0.3 else str(first)
         words = [rng.choice(_WORDS) for _ in range(rng.randint(60, 160))]

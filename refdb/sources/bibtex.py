@@ -11,7 +11,7 @@ Then a middleware stack chosen on purpose runs over the entries: field names low
 undefined macro keeps its name, the text a reader sees), names split while their braces are
 still there (`{International Association for the Study of Pain}` stays one collective
 author; a list written with commas where `and` belongs is split at the commas). Each value
-is then decoded from LaTeX to Unicode here, with pylatexenc, field by field: titles and names
+is then decoded from LaTeX to Unicode (`refdb.sources.latex`), field by field: titles and names
 are decoded, identifiers (DOI, URL, PMID) only lose their escaping backslashes. `crossref`
 and `xdata` parents lend their fields to their children, as biber does.
 """
@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,6 @@ from bibtexparser.model import (
     ParsingFailedBlock,
     String,
 )
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from refdb.dates import month_and_day, parse_edtf, parse_free_date, season_number
 from refdb.errors import RefdbError
@@ -63,6 +61,7 @@ from refdb.records import (
     normalise_doi,
     normalise_pmcid,
 )
+from refdb.sources.latex import latex_to_unicode, quiet
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
@@ -138,7 +137,6 @@ MONTH_NAMES = (
 _NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
 _PMID = re.compile(r"[1-9]\d{0,8}")
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
-_LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
 _NUMBER = re.compile(r"-?\d+")
 _BRACE = re.compile(r"[{}]")
@@ -185,29 +183,6 @@ _TITLE_TO = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "bo
 
 Notes = dict[int, list[str]]
 """Warnings gathered while reading, by the line an entry starts on."""
-
-
-def _decoder() -> LatexNodes2Text:
-    context = get_default_latex_context_db()
-    # \url{...} decodes to its bare argument, as bibtexparser's own decoder does;
-    # \textasciicircum is a plain caret (pylatexenc gives a modifier letter).
-    context.add_context_category(
-        "refdb",
-        prepend=True,
-        macros=[
-            MacroTextSpec("url", simplify_repl="%s"),
-            MacroTextSpec("textasciicircum", simplify_repl="^"),
-            # refdb's writer spells a lone brace so, as BibTeX counts `\{` as a brace.
-            MacroTextSpec("textbraceleft", simplify_repl="{"),
-            MacroTextSpec("textbraceright", simplify_repl="}"),
-            # A discretionary hyphen only tells TeX where it may break a word.
-            MacroTextSpec("-", simplify_repl=""),
-        ],
-    )
-    return LatexNodes2Text(latex_context=context, math_mode="text")
-
-
-_LATEX = _decoder()
 
 
 def _line(item: Any) -> int:
@@ -403,41 +378,6 @@ def _parse_stack(notes: Notes) -> list[Any]:
         mw.RemoveEnclosingMiddleware(allow_inplace_modification=True),
         _SplitNames(notes),
     ]
-
-
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Keep the parsers' own log lines off stderr: refdb reports problems itself."""
-    loggers = [logging.getLogger(n) for n in names]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-
-
-def _literal_specials(value: str) -> str:
-    """A bare `%` or `&` escaped: to LaTeX they start a comment or a table cell, but in a
-    .bib value they are almost always meant literally (`50% of patients`)."""
-    return _LITERAL_SPECIALS.sub(
-        lambda m: "\\" + m.group() if len(m.group()) == 1 else m.group(), value
-    )
-
-
-_LATEX_MARKUP = re.compile(r"[\\{}~$]|--|``|''|[?!]`")
-"""What pylatexenc would change in a value: most values hold none of it, and skip the parser."""
-
-
-def latex_to_unicode(value: str) -> str:
-    """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
-    if not _LATEX_MARKUP.search(value):
-        return " ".join(value.replace("\u00ad", "").split())
-    with _quiet("pylatexenc"):
-        text = _LATEX.latex_to_text(_literal_specials(value))
-    return " ".join(text.replace("\u00ad", "").split())
 
 
 def _block_key(block: Block) -> str:
@@ -733,7 +673,7 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
 
     A brace that never closes makes the whole text unreadable (RefdbError naming its line).
     """
-    with _quiet("bibtexparser", "pylatexenc"):
+    with quiet("bibtexparser", "pylatexenc"):
         split = parse_string(text, parse_stack=[])
     result = ReadResult()
     notes: Notes = defaultdict(list)
@@ -771,7 +711,7 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
                 block.key = f"refdb fresh key {line}"  # unique until the store keys it
         blocks.append(block)
     library = Library(blocks)
-    with _quiet("bibtexparser", "pylatexenc"):
+    with quiet("bibtexparser", "pylatexenc"):
         for middleware in _parse_stack(notes):
             library = middleware.transform(library)
     entries = list(library.entries)
