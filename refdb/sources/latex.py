@@ -82,7 +82,10 @@ def _literal_specials(value: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    return " ".join(text.replace("\u00ad", "").split())
+    """Soft hyphens dropped, whitespace runs made one space."""
+    if "\u00ad" in text:
+        text = text.replace("\u00ad", "")
+    return " ".join(text.split())
 
 
 def latex_to_unicode_reference(value: str) -> str:
