@@ -1,9 +1,9 @@
 """Run every benchmark script in turn, each in its own process (`make bench`).
 
 Options after the script name (`--quick`, `--size N`, `--repeats N`) are passed to each script.
-`--scale-sizes A,B,...` is passed to `bench_scale.py` alone, as its `--sizes` (`make bench`
-gives 1000,10000,100000); without it, `bench_scale.py` runs at its default sizes (1000,10000),
-or its quick size with `--quick`.
+`--scale-sizes A,B,...` is passed to the whole-process scripts alone (`bench_scale.py`,
+`bench_latex.py`), as their `--sizes` (`make bench` gives 1000,10000,100000); without it, they
+run at their default sizes (1000,10000), or their quick size with `--quick`.
 Exits 1 when any script fails or reports a failed check.
 """
 
@@ -26,8 +26,9 @@ SCRIPTS = (
     "bench_render.py",
     "bench_pubmed_parse.py",
     "bench_scale.py",
+    "bench_latex.py",
 )
-SCALE = "bench_scale.py"
+WHOLE_PROCESS = ("bench_scale.py", "bench_latex.py")  # they take --scale-sizes as --sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for script in SCRIPTS:
         sys.stdout.flush()
         start = time.perf_counter()
-        own = [*args, *scale_args] if script == SCALE else args  # its --sizes wins over --size
+        # Their --sizes wins over --size.
+        own = [*args, *scale_args] if script in WHOLE_PROCESS else args
         done = subprocess.run([sys.executable, str(HERE / script), *own], check=False)
         print(f"({script}: {time.perf_counter() - start:.1f} s wall, exit {done.returncode})")
         print()

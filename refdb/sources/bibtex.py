@@ -11,7 +11,7 @@ Then a middleware stack chosen on purpose runs over the entries: field names low
 undefined macro keeps its name, the text a reader sees), names split while their braces are
 still there (`{International Association for the Study of Pain}` stays one collective
 author; a list written with commas where `and` belongs is split at the commas). Each value
-is then decoded from LaTeX to Unicode here, with pylatexenc, field by field: titles and names
+is then decoded from LaTeX to Unicode (`refdb.sources.latex`), field by field: titles and names
 are decoded, identifiers (DOI, URL, PMID) only lose their escaping backslashes. `crossref`
 and `xdata` parents lend their fields to their children, as biber does.
 """
@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,7 @@ from refdb.records import (
     expand_page_range,
     initials_of,
 )
-from refdb.sources.latex import LatexDecoder
+from refdb.sources.latex import latex_to_unicode, quiet
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
@@ -145,7 +144,6 @@ MONTH_NAMES = (
 
 _NO_BLOCKS = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]*)")
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
-_LITERAL_SPECIALS = re.compile(r"\\.|[%&]", re.S)
 _MACRO_NAME = re.compile(r"[^\W\d][^\s\"#%'(),={}]*")
 _NUMBER = re.compile(r"-?\d+")
 _BRACE = re.compile(r"[{}]")
@@ -192,9 +190,6 @@ _TITLE_TO = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "bo
 
 Notes = dict[int, list[str]]
 """Warnings gathered while reading, by the line an entry starts on."""
-
-
-_LATEX = LatexDecoder()
 
 
 def _line(item: Any) -> int:
@@ -421,41 +416,6 @@ def _parse_stack(notes: Notes) -> list[Any]:
     ]
 
 
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Keep the parsers' own log lines off stderr: refdb reports problems itself."""
-    loggers = [logging.getLogger(n) for n in names]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-
-
-def _literal_specials(value: str) -> str:
-    """A bare `%` or `&` escaped: to LaTeX they start a comment or a table cell, but in a
-    .bib value they are almost always meant literally (`50% of patients`)."""
-    return _LITERAL_SPECIALS.sub(
-        lambda m: "\\" + m.group() if len(m.group()) == 1 else m.group(), value
-    )
-
-
-_LATEX_MARKUP = re.compile(r"[\\{}~$]|--|``|''|[?!]`")
-"""What pylatexenc would change in a value: most values hold none of it, and skip the parser."""
-
-
-def latex_to_unicode(value: str) -> str:
-    """LaTeX markup to plain Unicode: `M{\\"u}ller` -> 'Müller', `{CRPS}` -> 'CRPS'."""
-    if not _LATEX_MARKUP.search(value):
-        return " ".join(value.replace("\u00ad", "").split())
-    with _quiet("pylatexenc"):
-        text = _LATEX.latex_to_text(_literal_specials(value))
-    return " ".join(text.replace("\u00ad", "").split())
-
-
 def _block_key(block: Block) -> str:
     match = _NO_BLOCKS.match(block.raw or "")
     return match.group(2) if match else "?"
@@ -472,7 +432,7 @@ def _split_blocks(text: str) -> tuple[Library, list[tuple[int, str]]]:
     starts an entry. Returns the blocks, and the line and key of each entry so lost."""
     lost: list[tuple[int, str]] = []
     while True:
-        with _quiet("bibtexparser", "pylatexenc"):
+        with quiet("bibtexparser", "pylatexenc"):
             split = parse_string(text, parse_stack=[])
         failed = split.blocks[-1] if split.blocks else None
         if not isinstance(failed, ParsingFailedBlock) or "end of file" not in _failure_detail(
@@ -829,7 +789,7 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
                 block.key = f"refdb fresh key {line}"  # unique until the store keys it
         blocks.append(block)
     library = Library(blocks)
-    with _quiet("bibtexparser", "pylatexenc"):
+    with quiet("bibtexparser", "pylatexenc"):
         for middleware in _parse_stack(notes):
             library = middleware.transform(library)
     entries = list(library.entries)
