@@ -14,9 +14,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from refdb.sources.pubmed import client as pubmed_client
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient, parse_pubmed_xml
+from refdb.sources.pubmed import client as pubmed_client
 from tests.conftest import REPO, RunCli, dump
 from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
     _ARTICLE,

@@ -18,9 +18,9 @@ from typer.testing import CliRunner, Result
 from werkzeug import Request, Response
 
 from refdb.cli import app
-from refdb.sources.pubmed import client as pubmed_client
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient
+from refdb.sources.pubmed import client as pubmed_client
 from tests.conftest import RunCli
 from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
     _ARTICLE,
