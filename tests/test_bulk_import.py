@@ -96,3 +96,36 @@ def test_search_finds_studies_the_batch_added(db_url: str, tmp_path: Path) -> No
     word = first.title.split()[0]
     found = json.loads(run(db_url, "search", word, first.authors[0].family or "", "--json"))
     assert first.title in [s["title"] for s in found]
+
+
+def test_the_log_holds_new_studies_exactly_as_read_back(any_db_url: str, tmp_path: Path) -> None:
+    """A new study's after-state is built from the rows the import wrote, not read back: it
+    must be what reading it back gives, or undo would think someone changed it since."""
+    from sqlalchemy import select
+
+    from refdb.api import import_file, open_library
+    from refdb.store.models import Change
+    from refdb.store.rows import study_snapshots
+
+    url = any_db_url
+    path = tmp_path / "few.bib"
+    text = render_bibtex(synthetic_references(40))
+    path.write_text(
+        text + "@article{twin, title={Twin}, year=2001, pmid={12345678}}\n"
+        "@article{twin2, title={Twin again}, year=2001, pmid={12345678}}\n",
+        encoding="utf-8",
+    )
+    library = open_library(url)
+    report = import_file(library, path, indications=["Pain", "CRPS"])
+    assert report.summary.operation_id is not None
+    with library.db.reading() as session:
+        logged = {
+            c.entity_id: c.after
+            for c in session.scalars(
+                select(Change).where(Change.operation_id == report.summary.operation_id)
+            )
+            if c.entity == "study"
+        }
+        assert len(logged) == 41
+        assert logged == study_snapshots(session, list(logged))
+    library.close()

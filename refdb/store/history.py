@@ -63,6 +63,9 @@ class Recorder:
         self.operation_id: int | None = None
         self.undoes: Operation | None = None
         """The operation this one undoes (set by `undo`)."""
+        self._after: dict[Entity, dict[str, Any]] = {}
+        """The state of rows a writer built itself (new studies), so `finish` need not read
+        them back."""
         # After `finish`: the studies that really changed (the search index refreshes these).
         self.changed_studies: list[int] = []
 
@@ -76,9 +79,18 @@ class Recorder:
         if new:
             self._before.update(snapshots(self.session, new))
 
-    def created(self, entity: Entity) -> None:
-        """Call after adding (and flushing) a new study or indication."""
+    def created(self, entity: Entity, after: dict[str, Any] | None = None) -> None:
+        """Call after adding (and flushing) a new study or indication; `after`, when given, is
+        its snapshot as written (`study_snapshots`' shape), kept until `changed` says it no
+        longer is."""
         self._before.setdefault(entity, None)
+        if after is not None:
+            self._after[entity] = after
+
+    def changed(self, entity: Entity) -> None:
+        """Call when a row whose snapshot was given to `created` is changed again: `finish`
+        reads it back instead."""
+        self._after.pop(entity, None)
 
     def finish(self) -> Operation | None:
         """Log the operation with each row's before and after; None when nothing changed.
@@ -89,7 +101,8 @@ class Recorder:
         self.changed_studies = []
         entities = list(self._before)
         for chunk in chunks(entities):
-            after = snapshots(self.session, chunk)
+            after = snapshots(self.session, [e for e in chunk if e not in self._after])
+            after.update((e, self._after[e]) for e in chunk if e in self._after)
             changes: list[dict[str, Any]] = [
                 {"entity": e[0], "entity_id": e[1], "before": self._before[e], "after": after[e]}
                 for e in chunk

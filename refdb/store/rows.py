@@ -175,7 +175,8 @@ def set_title(study: Study, title: str) -> None:
     study.title_norm = normalise_title(title)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A column's value as the change log keeps it (a time as ISO 8601 in UTC)."""
     if isinstance(value, datetime):
         # SQLite hands back naive datetimes; they were stored as UTC.
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -210,7 +211,7 @@ def study_snapshots(session: Session, ids: Iterable[int]) -> dict[int, dict[str,
     for chunk in chunks(wanted):
         for row in session.execute(select(studies).where(studies.c.id.in_(chunk))).mappings():
             found[row["id"]] = {
-                "study": {name: _jsonable(row[name]) for name in STUDY_COLUMNS},
+                "study": {name: jsonable(row[name]) for name in STUDY_COLUMNS},
                 "authors": [],
                 "identifiers": [],
                 "links": [],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -35,7 +35,7 @@ from refdb.store.history import Recorder, now
 from refdb.store.matching import Match, match_all
 from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication, table
 from refdb.store.queries import find_study_id, identifier_owners, indication_named, taken_keys
-from refdb.store.rows import STUDY_COLUMNS, chunks, references_for
+from refdb.store.rows import STUDY_COLUMNS, chunks, jsonable, references_for
 from refdb.store.search import reindex
 
 _COLUMNS = frozenset(STUDY_COLUMNS) & frozenset(SOURCE_FIELDS)
@@ -91,6 +91,8 @@ class Writer:
         self._must_change: str | None = None
         self.operation_id: int | None = None
         """The operation this transaction logged, once it has finished."""
+        self._snapshots: dict[int, dict[str, Any]] = {}
+        """New studies' rows as written (the change log's after-state, not read back)."""
 
     def finish(self) -> int | None:
         """Log the operation and refresh the search index; the operation's id, or None when
@@ -279,7 +281,7 @@ class Writer:
         )
         authors: list[dict[str, Any]] = []
         identifiers: list[dict[str, Any]] = []
-        for study_id, (ref, _notes) in zip(ids, stored, strict=True):
+        for study_id, row, (ref, _notes) in zip(ids, rows, stored, strict=True):
             ref.id = study_id
             authors += _author_rows(study_id, ref)
             identifiers += [
@@ -287,10 +289,28 @@ class Writer:
                 for k in IDENTIFIER_FIELDS
                 if getattr(ref, k)
             ]
-            self.recorder.created(("study", study_id))
-        for rows_of, model in ((authors, AuthorRow), (identifiers, Identifier)):
+            self._snapshots[study_id] = {
+                "study": {name: jsonable(row.get(name, study_id)) for name in STUDY_COLUMNS},
+                "authors": [],
+                "identifiers": [],
+                "links": [],
+            }
+        for rows_of, model, part in (
+            (authors, AuthorRow, "authors"),
+            (identifiers, Identifier, "identifiers"),
+        ):
             if rows_of:
-                self.session.execute(insert(table(model)), rows_of)
+                # The rows' own ids, so the change log (undo) holds them as they are.
+                made = self.session.scalars(
+                    insert(table(model)).returning(table(model).c.id, sort_by_parameter_order=True),
+                    rows_of,
+                )
+                for row_id, row in zip(made, rows_of, strict=True):
+                    self._snapshots[row["study_id"]][part].append(_snapshot_row(part, row_id, row))
+        for study_id in ids:
+            snapshot = self._snapshots[study_id]
+            snapshot["identifiers"].sort(key=lambda i: (i["kind"], i["value"]))
+            self.recorder.created(("study", study_id), after=snapshot)
         return [(i, ref, notes) for i, (ref, notes) in zip(ids, stored, strict=True)]
 
     def _row(self, ref: Reference) -> dict[str, Any]:
@@ -302,8 +322,8 @@ class Writer:
             "key": ref.key,
             "title_norm": normalise_title(ref.title),
             "evidence_basis": ref.evidence_basis,
-            "notices": [asdict(n) for n in ref.notices],
-            "provenance": {k: asdict(v) for k, v in ref.provenance.items()},
+            "notices": [vars(n).copy() for n in ref.notices],
+            "provenance": _provenance(ref),
             "created_at": self.stamp,
             "updated_at": self.stamp,
         }
@@ -319,6 +339,7 @@ class Writer:
         """Make a stored study `after`: its columns, authors and identifiers. An identifier
         another study holds stays as it was; returns a note for each."""
         notes: list[str] = []
+        self._changed(study_id)
         for kind in IDENTIFIER_FIELDS:
             old, new = getattr(before, kind), getattr(after, kind)
             if old == new:
@@ -353,9 +374,9 @@ class Writer:
         if "editors" in values:
             values["editors"] = asdict_list(after.editors)
         if after.notices != before.notices:
-            values["notices"] = [asdict(n) for n in after.notices]
+            values["notices"] = [vars(n).copy() for n in after.notices]
         if after.provenance != before.provenance:
-            values["provenance"] = {k: asdict(v) for k, v in after.provenance.items()}
+            values["provenance"] = _provenance(after)
         if "title" in values:
             values["title_norm"] = normalise_title(after.title)
         if after.authors != before.authors:
@@ -381,6 +402,7 @@ class Writer:
             self.session.execute(
                 insert(Identifier).values(study_id=study_id, kind="alias", value=alias)
             )
+            self._changed(study_id)
             taken.add(alias)
             ref.aliases.append(alias)
             notes[alias] = f"{alias} kept as an alias"
@@ -416,6 +438,7 @@ class Writer:
         if held is not None:
             return False
         self.recorder.touch(("study", study_id))
+        self._changed(study_id)
         if position is None:
             position = self._last_position(indication_id) + 1
         self.session.execute(
@@ -459,10 +482,19 @@ class Writer:
                 rows.append(
                     {"study_id": study_id, "indication_id": indication.id, "position": position}
                 )
+                snapshot = self._snapshots.get(study_id)
+                if snapshot is not None:  # a new study: its snapshot gains the link
+                    snapshot["links"].append({"indication_id": indication.id, "position": position})
+                    snapshot["links"].sort(key=lambda link: link["indication_id"])
                 filed.add(index)
         if rows:
             self.session.execute(insert(table(StudyIndication)), rows)
         return filed
+
+    def _changed(self, study_id: int) -> None:
+        """A new study changed again: its snapshot as written is no longer its state."""
+        if self._snapshots.pop(study_id, None) is not None:
+            self.recorder.changed(("study", study_id))
 
     def _last_position(self, indication_id: int) -> int:
         return int(
@@ -477,7 +509,20 @@ class Writer:
 
 def asdict_list(people: Sequence[Any]) -> list[dict[str, Any]]:
     """Editors as the JSON the studies table holds."""
-    return [asdict(p) for p in people]
+    return [vars(p).copy() for p in people]
+
+
+def _provenance(ref: Reference) -> dict[str, dict[str, str]]:
+    """A study's provenance as the JSON the studies table holds (plain dicts: `asdict` deep
+    copies, which costs seconds over 100,000 studies)."""
+    return {name: {"source": f.source, "at": f.at} for name, f in ref.provenance.items()}
+
+
+def _snapshot_row(part: str, row_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    """An author's or identifier's row as `rows.study_snapshots` reads it back."""
+    if part == "authors":
+        return {"id": row_id, "position": row["position"], **{k: row[k] for k in _AUTHOR_FIELDS}}
+    return {"id": row_id, "kind": row["kind"], "value": row["value"]}
 
 
 def _author_rows(study_id: int, ref: Reference) -> list[dict[str, Any]]:
