@@ -213,7 +213,7 @@ class Reference:
 
         `dataclasses.asdict` deep-copies every value; this copies the few nested records
         only, which matters for `list --json` over 100,000 studies."""
-        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data = {name: getattr(self, name) for name in FIELD_NAMES}
         data["authors"] = [vars(a).copy() for a in self.authors]
         data["editors"] = [vars(a).copy() for a in self.editors]
         data["notices"] = [vars(n).copy() for n in self.notices]
@@ -225,8 +225,7 @@ class Reference:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reference:
         """The inverse of `to_dict`; unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: v for k, v in data.items() if k in _KNOWN}
         values["authors"] = [Author(**a) for a in values.get("authors") or []]
         values["editors"] = [Author(**a) for a in values.get("editors") or []]
         values["notices"] = [Notice(**n) for n in values.get("notices") or []]
@@ -236,7 +235,9 @@ class Reference:
         return cls(**values)
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(Reference))
+FIELD_NAMES = tuple(f.name for f in fields(Reference))
+"""The Reference's fields, in the order `to_dict` (and `list --json`) gives them."""
+_KNOWN = frozenset(FIELD_NAMES)
 
 
 def initials_of(given: str) -> str:

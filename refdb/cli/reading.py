@@ -37,10 +37,10 @@ def list_command(
     as_json: AsJson = False,
 ) -> None:
     """A table of the studies (key, first author, year, title, indications, level, status)."""
-    refs = library(ctx).studies(indication, level)
     if as_json:
-        print_json([ref.to_dict() for ref in refs])
+        print_json(library(ctx).records(indication, level))
         return
+    refs = library(ctx).studies(indication, level)
     from rich.table import Table
 
     from refdb import api

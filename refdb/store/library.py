@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
@@ -18,7 +20,7 @@ from refdb.store.history import OperationInfo, Recorder, list_operations
 from refdb.store.models import Indication, Study, StudyIndication
 from refdb.store.queries import find_study_id
 from refdb.store.queries import indication as indication_of
-from refdb.store.rows import references_for
+from refdb.store.rows import references_for, study_records
 from refdb.store.search import search_ids
 from refdb.store.writer import SaveSummary, Writer
 
@@ -49,6 +51,24 @@ def _level_filter(level: str | None) -> ColumnElement[bool] | None:
     if slug == "unclassified":
         return or_(Study.evidence_level.is_(None), Study.evidence_level == slug)
     return Study.evidence_level == slug
+
+
+def _study_ids(session: Session, indication: str | None, level: str | None) -> list[int]:
+    """The ids of all studies (or one indication's, or one level's), in page order."""
+    wanted = _level_filter(level)
+    if indication is None:
+        query = select(Study.id).order_by(Study.id)
+    else:
+        found = indication_of(session, indication)
+        query = (
+            select(StudyIndication.study_id)
+            .join(Study, Study.id == StudyIndication.study_id)
+            .where(StudyIndication.indication_id == found.id)
+            .order_by(StudyIndication.position, StudyIndication.study_id)
+        )
+    if wanted is not None:
+        query = query.where(wanted)
+    return list(session.scalars(query))
 
 
 class Library:
@@ -121,21 +141,16 @@ class Library:
 
     def studies(self, indication: str | None = None, level: str | None = None) -> list[Reference]:
         """All studies (or one indication's, or those of one evidence level), in page order."""
-        wanted = _level_filter(level)
         with self.db.reading() as session:
-            if indication is None:
-                query = select(Study.id).order_by(Study.id)
-            else:
-                found = indication_of(session, indication)
-                query = (
-                    select(StudyIndication.study_id)
-                    .join(Study, Study.id == StudyIndication.study_id)
-                    .where(StudyIndication.indication_id == found.id)
-                    .order_by(StudyIndication.position, StudyIndication.study_id)
-                )
-            if wanted is not None:
-                query = query.where(wanted)
-            return references_for(session, list(session.scalars(query)))
+            return references_for(session, _study_ids(session, indication, level))
+
+    def records(
+        self, indication: str | None = None, level: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The same studies as `studies`, as JSON-ready dicts (`Reference.to_dict`'s shape),
+        made from the rows without building References: `list --json`."""
+        with self.db.reading() as session:
+            return study_records(session, _study_ids(session, indication, level))
 
     def unfiled(self) -> list[Reference]:
         """The studies filed under no indication, in the order they were added."""
