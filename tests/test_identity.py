@@ -280,3 +280,16 @@ def test_a_circa_range_keeps_its_year_through_bibtex(cli: RunCli, tmp_path: Path
             before[key]["year"],
             before[key]["date_text"],
         )
+
+
+def test_list_json_made_from_rows_is_each_studys_full_record(cli: RunCli, db_url: str) -> None:
+    """`list --json` is made from the rows without a Reference per study: it must be the very
+    JSON `show --json` gives for each study (aliases, indications, provenance included)."""
+    ok(cli("seed"))
+    imported(cli, REALWORLD / "biblatex-examples.bib", "--indication", "Examples")
+    ok(cli("duplicates", "--merge"))
+    listed = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    assert len(listed) > 90
+    for study in listed[::7]:
+        shown = json.loads(ok(cli("show", str(study["id"]), "--json")).stdout)  # type: ignore[attr-defined]
+        assert list(study) == list(shown) and study == shown
