@@ -28,15 +28,16 @@ def _absent(path: Path) -> str:
     return f"{path} is absent (the shared fixtures beside the repository, or REFDB_SHARED_DIR)"
 
 
-def shared_file(relative: str) -> Path:
-    """SHARED / relative; the calling test skips, naming the path, when it is absent."""
+def shared_file(relative: str | Path) -> Path:
+    """SHARED / relative (a path in SHARED will do too); the calling test skips, naming the
+    path, when it is absent."""
     path = SHARED / relative
     if not path.exists():
         pytest.skip(_absent(path))
     return path
 
 
-def needs_shared(*relative: str) -> pytest.MarkDecorator:
+def needs_shared(*relative: str | Path) -> pytest.MarkDecorator:
     """Skip the test (or module, as `pytestmark`) unless every file named is in SHARED."""
     missing = [SHARED / r for r in relative if not (SHARED / r).exists()]
     return pytest.mark.skipif(bool(missing), reason=_absent(missing[0]) if missing else "")

@@ -17,15 +17,14 @@ from werkzeug import Request, Response
 from refdb.cli import app
 from refdb.evidence import LABELS, parse_level
 from refdb.store import database
-from tests.conftest import SHARED, RunCli
-
-SHARED_PUBMED = SHARED / "fixtures" / "pubmed"
+from tests.conftest import RunCli
+from tests.plugin_shared import shared_file
 
 
 def seed_levels() -> dict[str, tuple[str, str]]:
     """PMID or DOI of each seed study -> (level slug, what it rests on), from the verified
     facts in shared/seed-metadata.json (not from refdb's own seeds)."""
-    studies = json.loads((SHARED / "seed-metadata.json").read_text("utf-8"))["studies"]
+    studies = json.loads(shared_file("seed-metadata.json").read_text("utf-8"))["studies"]
     levels = {}
     for study in studies:
         level = parse_level(study["evidence_level"]) if study["evidence_level"] else "unclassified"
@@ -107,7 +106,7 @@ def pubmed(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServe
     """A local E-utilities serving real recorded records: an RCT (23878845) and a mouse study
     (16080930), both in efetch-two-articles-utf8.xml."""
     monkeypatch.setenv("REFDB_EUTILS_URL", httpserver.url_for("/"))
-    body = (SHARED_PUBMED / "efetch-two-articles-utf8.xml").read_bytes()
+    body = shared_file("fixtures/pubmed/efetch-two-articles-utf8.xml").read_bytes()
     articles = body.split(b"<PubmedArticle>")
 
     def efetch(request: Request) -> Response:
