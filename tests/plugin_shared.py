@@ -43,10 +43,14 @@ def needs_shared(*relative: str | Path) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=_absent(missing[0]) if missing else "")
 
 
-def shared_glob(pattern: str) -> list[Path]:
-    """The SHARED files matching a glob, sorted; none when the folder is absent (so a test
-    parametrized on them skips as an empty parameter set)."""
-    return sorted(SHARED.glob(pattern))
+def shared_glob(pattern: str) -> list[Any]:
+    """The SHARED files matching a glob, sorted, to parametrize a test on; when none match
+    (the folder is absent), one case that skips naming the folder."""
+    found = sorted(SHARED.glob(pattern))
+    if found:
+        return found
+    folder = (SHARED / pattern).parent
+    return [pytest.param(SHARED / pattern, marks=pytest.mark.skip(reason=_absent(folder)))]
 
 
 @pytest.fixture(scope="session")
