@@ -13,7 +13,7 @@ import pytest
 from refdb.records import Reference
 from refdb.sources.medline import parse_medline, split_abstract
 from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
-from tests.conftest import REPO, RunCli, dump
+from tests.conftest import REPO, RunCli, dump, ok
 from tests.medline_build import xml_to_medline
 from tests.plugin_shared import SHARED_PUBMED, shared_file, shared_glob
 
@@ -171,7 +171,7 @@ def test_pubmed_format_saved_as_txt_is_read_as_medline(cli: RunCli, tmp_path: Pa
         assert cli("import", str(DATA / name)).exit_code == 0
     assert len(_json(cli, "list")) == 6
     # Importing the same export again changes nothing.
-    again = cli("import", str(DATA / "biopython-pubmed_result2.txt"))
+    again = ok(cli("import", str(DATA / "biopython-pubmed_result2.txt")))
     assert "0 added, 0 updated, 4 unchanged" in again.stderr
 
 
