@@ -32,20 +32,36 @@ def ok(result: Result) -> Result:
     return result
 
 
+def _not_installed(missing: list[str]) -> str:
+    return f"{' and '.join(missing)} not installed (.ci/run installs it)"
+
+
 def needs(*tools: str, installed: Path | None = None) -> pytest.MarkDecorator:
     """Skip when an outside program is missing (`"a|b"`: either will do) or `installed`, what
     it needs beside it, is absent; except in CI (REFDB_REQUIRE_TOOLS), which installs them:
     there a missing tool fails the test instead of hiding it. A test, or a module's
-    `pytestmark`."""
+    `pytestmark`; a fixture uses `require_installed`."""
     import shutil
 
-    missing = [tool for tool in tools if not any(shutil.which(n) for n in tool.split("|"))]
+    missing = [
+        tool.replace("|", " or ")
+        for tool in tools
+        if not any(shutil.which(name) for name in tool.split("|"))
+    ]
     if installed is not None and not installed.exists():
         missing.append(str(installed))
     skip = bool(missing) and not os.environ.get("REFDB_REQUIRE_TOOLS")
-    return pytest.mark.skipif(
-        skip, reason=f"{' and '.join(missing)} not installed (.ci/run installs it)"
-    )
+    return pytest.mark.skipif(skip, reason=_not_installed(missing))
+
+
+def require_installed(missing: list[str], ci_variable: str = "REFDB_REQUIRE_TOOLS") -> None:
+    """`needs` for a fixture: skip when something is missing, but fail when `ci_variable` is
+    set (CI installs it)."""
+    if not missing:
+        return
+    if os.environ.get(ci_variable):
+        pytest.fail(f"{_not_installed(missing)}, and {ci_variable} requires it")
+    pytest.skip(_not_installed(missing))
 
 
 def pandoc_citeproc(bibliography: Path, keys: list[str]) -> str:
@@ -158,10 +174,7 @@ def cli(db_url: str) -> RunCli:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on 127.0.0.1 for the session (skipped only outside CI)."""
-    if find_bindir() is None:
-        if os.environ.get("REFDB_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (REFDB_REQUIRE_POSTGRES) but not installed")
-        pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
+    require_installed([] if find_bindir() else ["PostgreSQL (initdb)"], "REFDB_REQUIRE_POSTGRES")
     with postgres_server() as url:
         yield url
 
