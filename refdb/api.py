@@ -1,248 +1,74 @@
-"""refdb as a Python library: each function is one command, sources → store → renderers."""
+"""refdb as a Python library: one function for each command, the one surface the CLI uses.
+
+Each function opens nothing but what its command needs: the modules behind it load when it
+is called (a lazy import points down the flow), so that importing `refdb.api`, and with it
+every command's start-up, stays cheap. The flow behind: sources → Reference records → store
+(one write path, `Library.change`) → queries → renderers; kept outputs are rewritten after
+each change that commits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refdb.config import default_database_url
-from refdb.errors import RefdbError
-from refdb.outputs import (
-    OutputOptions,
-    keep_output,
-    kept,
-    refresh_kept_outputs,
-    render_output,
-    stop_keeping,
-)
-from refdb.records import IndicationSpec, Reference
-from refdb.sources.problems import EntryProblem
-from refdb.store.library import Library
-from refdb.store.writer import SaveSummary
+from refdb.errors import LookupFailedError as LookupFailedError
+from refdb.errors import NotFoundError as NotFoundError
+from refdb.errors import RefdbError as RefdbError
+from refdb.formats import DEFAULT_STYLE as DEFAULT_STYLE
+from refdb.formats import STYLE_HELP as STYLE_HELP
+from refdb.formats import ExportFormat as ExportFormat
+from refdb.formats import OutputOptions as OutputOptions
+from refdb.formats import PageFormat as PageFormat
 
 if TYPE_CHECKING:
-    from refdb.render.feed import StudyDates
-    from refdb.sources.pubmed import EutilsClient
-    from refdb.store.changes import ChangeReport
-    from refdb.store.curation import EditResult
-    from refdb.store.duplicates import DuplicatePair
-    from refdb.store.history import OperationInfo
-    from refdb.store.info import DbInfo
-    from refdb.store.watches import WatchInfo
-    from refdb.watching import RunReport
+    from refdb.enrichment import AmbiguousTitleError as AmbiguousTitleError
+    from refdb.enrichment import CheckReport as CheckReport
+    from refdb.enrichment import EnrichSummary as EnrichSummary
+    from refdb.enrichment import TitleImportSummary as TitleImportSummary
+    from refdb.importing import ImportReport as ImportReport
+    from refdb.records import Author as Author
+    from refdb.records import Reference as Reference
+    from refdb.sources.pubmed import Candidate as Candidate
+    from refdb.store.changes import ChangeReport as ChangeReport
+    from refdb.store.curation import EditResult as EditResult
+    from refdb.store.duplicates import DuplicatePair as DuplicatePair
+    from refdb.store.history import OperationInfo as OperationInfo
+    from refdb.store.info import DbInfo as DbInfo
+    from refdb.store.kept_outputs import KeptOutputInfo as KeptOutputInfo
+    from refdb.store.library import Library as Library
+    from refdb.store.watches import WatchInfo as WatchInfo
+    from refdb.store.writer import SaveSummary as SaveSummary
+    from refdb.views import SiteReport as SiteReport
+    from refdb.watching import RunReport as RunReport
+    from refdb.watching import WatchRun as WatchRun
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as long work goes on (a progress bar)."""
 
 
 def open_library(url: str | None = None) -> Library:
-    """Open (creating and migrating on first use) the library at a SQLAlchemy URL; every
-    change committed through it rewrites the kept outputs (`keep_output`)."""
+    """Open (creating and migrating on first use) the library at a SQLAlchemy URL, or the
+    default one; every change committed through it rewrites the kept outputs."""
+    from refdb.config import default_database_url
+    from refdb.kept import refresh_kept_outputs
+    from refdb.store.library import Library
+
     library = Library(url or default_database_url())
     library.db.after_change.append(lambda: refresh_kept_outputs(library))
     return library
 
 
+# --- into the library --------------------------------------------------------------------------
+
+
 def seed(library: Library, *, command: str = "refdb seed") -> SaveSummary:
     """Load the clinic's list from `seeds/`; a second run changes nothing."""
-    from refdb.sources.seeds import SEED_SOURCE, load_seeds
+    from refdb import importing
 
-    data = load_seeds()
-    return library.save(data.studies, source=SEED_SOURCE, command=command, specs=data.indications)
-
-
-def page(
-    library: Library,
-    *,
-    style: str = "ama",
-    fmt: str = "markdown",
-    indication: str | None = None,
-    levels: bool = True,
-) -> str:
-    """The evidence page: studies grouped under their indications' headings, formatted, each
-    with its evidence level unless `levels` is False. Without `indication`, studies filed
-    under none follow as "Other studies", as in `export` and `site`."""
-    from refdb.render.page import render_page
-
-    return render_page(_grouped(library, indication), style=style, fmt=fmt, levels=levels)
-
-
-def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
-    """The page's groups: one indication's, or every indication's and then "Other studies"."""
-    groups = library.page_groups(indication)
-    if indication is None:
-        unfiled = library.unfiled()
-        if unfiled:
-            groups.append((UNFILED_HEADING, unfiled))
-    return groups
-
-
-@dataclass
-class SiteReport:
-    """What `site` wrote: the folder, how many studies it shows, and its files."""
-
-    path: Path
-    studies: int
-    files: list[str]
-
-
-def site(
-    library: Library,
-    outdir: Path,
-    *,
-    style: str = "ama",
-    indications: Sequence[str] = (),
-) -> SiteReport:
-    """Write the static evidence site into `outdir`, atomically (built beside it, swapped in).
-
-    Studies are grouped under their indications in page order (only the named ones, when
-    `indications` is given; otherwise studies filed under none follow as "Other studies").
-    A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
-    """
-    from refdb.publish import publish_folder
-    from refdb.render.site import MARKER, SiteGroup, distinct_studies, render_site
-
-    wanted = {name.casefold() for name in indications}
-    infos = library.indications()
-    for name in indications:
-        if not any(info.name.casefold() == name.casefold() for info in infos):
-            library.page_groups(name)  # raises the store's "no such indication" error
-    groups = [
-        SiteGroup(info.name, heading, refs)
-        for info in infos
-        if not wanted or info.name.casefold() in wanted
-        for heading, refs in library.page_groups(info.name)
-    ]
-    if not wanted:
-        unfiled = library.unfiled()
-        if unfiled:
-            groups.append(SiteGroup("", UNFILED_HEADING, unfiled))
-    shown = {group.name for group in groups}
-    specs = [IndicationSpec(i.name, i.heading, i.position) for i in infos if i.name in shown]
-    from refdb.store.changes import last_change
-
-    distinct = distinct_studies(groups)
-    files = render_site(
-        groups,
-        style=style,
-        indications=specs,
-        dates=_study_dates(library, distinct),
-        updated=last_change(library.db),
-    )
-    publish_folder(outdir, files, marker=MARKER)
-    return SiteReport(outdir, len(distinct), sorted(files))
-
-
-def _study_dates(library: Library, refs: Sequence[Reference]) -> dict[str, StudyDates]:
-    """When each study (by key) entered the library and last changed, from the log."""
-    from refdb.render.feed import StudyDates
-    from refdb.store.changes import study_times
-
-    times = study_times(library.db, [ref.id for ref in refs if ref.id is not None])
-    dates = {}
-    for ref in refs:
-        found = times.get(ref.id) if ref.id is not None else None
-        if found is not None:
-            dates[ref.key or ""] = StudyDates(found.added or found.changed, found.changed)
-    return dates
-
-
-def changes(library: Library, since: str | None = None) -> ChangeReport:
-    """What changed since a date ("2026-11-01", local time; or an ISO 8601 time) or after an
-    operation ("12"), as a reader of the page would say it. Without `since`: since a kept
-    page or site was last written, or, when none is kept, since the library began."""
-    from datetime import datetime
-
-    from refdb.store.changes import changes_since, last_page_written
-
-    if since is None:
-        written = last_page_written(library.db)
-        if written is None:
-            return changes_since(library.db)
-        return changes_since(library.db, since=written[0], basis="kept", basis_path=written[1])
-    text = since.strip()
-    if text.isdigit():
-        return changes_since(library.db, since_operation=int(text), basis="operation")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise RefdbError(
-            f"--since {since!r}: neither a date (2026-11-01), a time (2026-11-01T09:30) "
-            "nor an operation number (see `refdb history`)"
-        ) from None
-    return changes_since(library.db, since=moment.astimezone(), basis="date")
-
-
-def changes_text(report: ChangeReport) -> str:
-    """A changes report as text, in a page reader's words (`refdb changes`)."""
-    from refdb.render.changes import render_changes
-
-    return render_changes(report)
-
-
-def changes_json(report: ChangeReport) -> dict[str, Any]:
-    """A changes report as JSON (`refdb changes --json`)."""
-    from refdb.render.changes import changes_json as to_json
-
-    return to_json(report)
-
-
-EXPORT_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "markdown", "html")
-UNFILED_HEADING = "Other studies"
-
-
-@dataclass
-class ImportReport:
-    """What an import did: the store's summary and the problems of the file's entries."""
-
-    path: str
-    summary: SaveSummary
-    problems: list[EntryProblem] = field(default_factory=list)
-
-    def stored_key(self, problem: EntryProblem) -> str | None:
-        """The key the entry of a problem is stored under (None when it was skipped)."""
-        if problem.index is None or problem.index >= len(self.summary.results):
-            return None
-        return self.summary.results[problem.index].key
-
-    def counts(self) -> dict[str, int]:
-        """Entries added, updated, unchanged, skipped, and warned about (kept with a problem)."""
-        counts = {a: self.summary.count(a) for a in ("added", "updated", "unchanged", "skipped")}
-        counts["skipped"] += sum(1 for p in self.problems if p.skipped)
-        warned = {
-            (p.index, p.key if p.index is None else "") for p in self.problems if not p.skipped
-        }
-        counts["warned"] = len(warned)
-        return counts
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as JSON: counts, then each skipped or warned entry (key, line, reason)."""
-
-        def entry(problem: EntryProblem) -> dict[str, Any]:
-            data: dict[str, Any] = {"key": problem.key, "line": problem.line}
-            data["reason"] = problem.message.removeprefix("skipped: ")
-            stored = self.stored_key(problem)
-            if stored is not None:
-                data["stored_as"] = stored
-            return data
-
-        return {
-            "file": self.path,
-            "dry_run": self.summary.dry_run,
-            "counts": self.counts(),
-            "skipped": [entry(p) for p in self.problems if p.skipped],
-            "warnings": [entry(p) for p in self.problems if not p.skipped],
-        }
-
-
-def is_titles_file(path: Path) -> bool:
-    """True for a `.txt` of identifiers and titles (looked up on PubMed), False for RIS or
-    MEDLINE saved as `.txt`;
-    RefdbError for a file that cannot be imported (Web of Science text, a missing file)."""
-    if not path.is_file():
-        raise RefdbError(f"{path}: no such file")
-    from refdb.sources.files import kind_of_text_file
-
-    return kind_of_text_file(path) == "titles"
+    return importing.seed(library, command=command)
 
 
 def import_file(
@@ -254,90 +80,116 @@ def import_file(
     strict: bool = False,
     encoding: str | None = None,
     command: str = "refdb import",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a `.bib`, `.ris`, CSL-JSON or MEDLINE (`.nbib`) file: each entry added, or
-    merged into its match.
+    """Import a `.bib`, `.ris`, CSL-JSON or MEDLINE file, entry by entry (see `importing`)."""
+    from refdb import importing
 
-    An entry with a problem is kept with what can be kept, one that cannot be a reference is
-    skipped; both are in the report. With `strict`, any such problem refuses the whole file
-    (RefdbError naming the first; nothing written).
-    """
-    if path.is_dir():
-        raise RefdbError(f"{path}: a folder, not a file")
-    if not path.is_file():
-        raise RefdbError(f"{path}: no such file")
-    from refdb.sources.files import read_references, source_name  # loaded for an import only
-
-    read = read_references(path, encoding)
-    if strict:
-        _refuse(path, read.sorted_problems())
-    source = source_name(path)
-    summary = SaveSummary(dry_run=dry_run)
-    with library.change(command, dry_run=dry_run) as writer:
-        for spec in read.indications:
-            writer.ensure_indication(spec)
-        summary.results = writer.save(
-            read.references, source=source, indications=indications, progress=progress
-        )
-        for index, result in enumerate(summary.results):
-            for message in result.notes:
-                read.warn(read.lines[index], read.labels[index], message, index=index)
-        if strict:  # what the store had to say refuses the file too, and rolls it back
-            _refuse(path, read.sorted_problems())
-    summary.operation_id = writer.operation_id
-    return ImportReport(str(path), summary, read.sorted_problems())
+    return importing.import_file(
+        library,
+        path,
+        indications=indications,
+        dry_run=dry_run,
+        strict=strict,
+        encoding=encoding,
+        command=command,
+        progress=progress,
+    )
 
 
-def _refuse(path: Path, problems: Sequence[EntryProblem]) -> None:
-    """--strict: RefdbError naming the first problem, when there is one."""
-    if problems:
-        first = problems[0]
-        raise RefdbError(
-            f"{path}:{first.line}: {first.key}: {first.message} "
-            f"(--strict: {len(problems)} problem{'s' if len(problems) > 1 else ''}; "
-            "nothing written)"
-        )
+def is_list_file(path: Path) -> bool:
+    """True for a `.txt` of PMIDs, DOIs, PubMed links and titles (looked up on PubMed); False
+    for RIS or MEDLINE saved as `.txt`."""
+    from refdb import importing
+
+    return importing.is_titles_file(path)
 
 
-def export(
+def import_list(
     library: Library,
-    fmt: str,
+    path: Path,
     *,
-    style: str = "ama",
-    indication: str | None = None,
-    ascii: bool = False,
-) -> str:
-    """The library (or one indication) in an exchange format or as a formatted bibliography."""
-    if fmt not in EXPORT_FORMATS:
-        raise RefdbError(f"unknown format {fmt!r} (use {', '.join(EXPORT_FORMATS)})")
-    if fmt in ("text", "markdown", "html"):
-        from refdb.render.page import render_bibliography
+    indications: Sequence[str] = (),
+    dry_run: bool = False,
+    encoding: str | None = None,
+    command: str = "refdb import",
+    progress: Progress | None = None,
+) -> TitleImportSummary:
+    """Look each line of a list up on PubMed (identifiers in batches, titles one by one) and
+    store what was found, in one transaction."""
+    from refdb import enrichment
 
-        return render_bibliography(_grouped(library, indication), style=style, fmt=fmt)
-    refs = library.studies(indication)
-    if fmt == "csl-json":
-        from refdb.render.csljson import render_csl_json
-
-        return render_csl_json(refs)
-    if fmt == "ris":
-        from refdb.render.ris import render_ris
-
-        return render_ris(refs)
-    from refdb.render.bibtex import render_biblatex, render_bibtex
-
-    # Declare only the indications these studies are filed under, in page order.
-    used = {name for ref in refs for name in ref.indications}
-    specs = [
-        IndicationSpec(i.name, i.heading, i.position)
-        for i in library.indications()
-        if i.name in used
-    ]
-    render = render_biblatex if fmt == "biblatex" else render_bibtex
-    return render(refs, ascii=ascii, indications=specs)
+    return enrichment.import_titles(
+        library,
+        path,
+        indications=indications,
+        dry_run=dry_run,
+        command=command,
+        progress=progress,
+        encoding=encoding,
+    )
 
 
-# --- curation: each call is one undoable operation ------------------------------------------
+def add(
+    library: Library,
+    *,
+    pmid: str | None = None,
+    doi: str | None = None,
+    title: str | None = None,
+    indications: Sequence[str] = (),
+    command: str = "refdb add",
+) -> SaveSummary:
+    """Look one study up on PubMed (by PMID, DOI or title) and store it under indications;
+    AmbiguousTitleError (with its candidates) when no record matches a title closely."""
+    from refdb import enrichment
+
+    return enrichment.add(
+        library, pmid=pmid, doi=doi, title=title, indications=indications, command=command
+    )
+
+
+def enrich(
+    library: Library,
+    refs: Sequence[str] = (),
+    *,
+    all: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    command: str = "refdb enrich",
+    progress: Progress | None = None,
+) -> EnrichSummary:
+    """Fill and refresh stored studies from PubMed, field by field, in one transaction."""
+    from refdb import enrichment
+
+    return enrichment.enrich(
+        library, refs, all=all, dry_run=dry_run, force=force, command=command, progress=progress
+    )
+
+
+def check(
+    library: Library, *, command: str = "refdb check", progress: Progress | None = None
+) -> CheckReport:
+    """Re-fetch every study with a PMID and flag retractions, errata, expressions of concern."""
+    from refdb import enrichment
+
+    return enrichment.check(library, command=command, progress=progress)
+
+
+def candidates_text(candidates: Sequence[Candidate]) -> list[str]:
+    """PubMed candidates for a title as lines for a person (score, PMID, year, author, title)."""
+    from refdb import enrichment
+
+    return enrichment.candidates_text(candidates)
+
+
+def is_ambiguous_title(error: BaseException) -> bool:
+    """Whether an error is a title PubMed has candidates for but none close enough."""
+    from refdb.enrichment import AmbiguousTitleError
+
+    return isinstance(error, AmbiguousTitleError)
+
+
+# --- curation: each call is one undoable operation --------------------------------------------
 
 
 def tag(
@@ -451,7 +303,118 @@ def db_info(library: Library) -> DbInfo:
     return database_info(library.db)
 
 
-# --- watched PubMed searches (refdb/watching.py) --------------------------------------------
+# --- what readers see ----------------------------------------------------------------------------
+
+
+def page(
+    library: Library,
+    *,
+    style: str = DEFAULT_STYLE,
+    fmt: str = "markdown",
+    indication: str | None = None,
+    levels: bool = True,
+) -> str:
+    """The evidence page (see `views.page`)."""
+    from refdb import views
+
+    return views.page(library, style=style, fmt=fmt, indication=indication, levels=levels)
+
+
+def export(
+    library: Library,
+    fmt: str,
+    *,
+    style: str = DEFAULT_STYLE,
+    indication: str | None = None,
+    ascii: bool = False,
+) -> str:
+    """The library (or one indication) in an exchange format or as a bibliography."""
+    from refdb import views
+
+    return views.export(library, fmt, style=style, indication=indication, ascii=ascii)
+
+
+def site(
+    library: Library,
+    outdir: Path,
+    *,
+    style: str = DEFAULT_STYLE,
+    indications: Sequence[str] = (),
+) -> SiteReport:
+    """Write the static evidence site into `outdir`, atomically (see `views.site`)."""
+    from refdb import views
+
+    return views.site(library, outdir, style=style, indications=indications)
+
+
+def describe(ref: Reference) -> str:
+    """A study in full, one field a line, with where each came from (`refdb show`)."""
+    from refdb.render.summary import describe as describe_study
+
+    return describe_study(ref)
+
+
+def level_label(ref: Reference) -> str:
+    """The short label of a study's evidence level ("RCT", "Preclinical (animal)")."""
+    from refdb.evidence import label_of
+
+    return label_of(ref)
+
+
+def changes(library: Library, since: str | None = None) -> ChangeReport:
+    """What changed since a date or after an operation, as a reader of the page would say it
+    (see `views.changes`)."""
+    from refdb import views
+
+    return views.changes(library, since)
+
+
+def changes_text(report: ChangeReport) -> str:
+    """A changes report as text (`refdb changes`)."""
+    from refdb import views
+
+    return views.changes_text(report)
+
+
+def changes_json(report: ChangeReport) -> dict[str, Any]:
+    """A changes report as JSON (`refdb changes --json`)."""
+    from refdb import views
+
+    return views.changes_json(report)
+
+
+# --- kept outputs ----------------------------------------------------------------------------
+
+
+def render_output(library: Library, options: OutputOptions) -> str:
+    """The text of a page or an export with these options."""
+    from refdb import kept
+
+    return kept.render_output(library, options)
+
+
+def keep_output(library: Library, path: str | Path, options: OutputOptions) -> Path:
+    """Write an output and keep it current: it is rewritten after every later change."""
+    from refdb import kept
+
+    return kept.keep_output(library, path, options)
+
+
+def kept(library: Library) -> list[KeptOutputInfo]:
+    """The outputs kept current, in the order they were registered."""
+    from refdb import kept as kept_module
+
+    return kept_module.kept(library)
+
+
+def stop_keeping(library: Library, path: str | Path) -> Path:
+    """Stop keeping an output current (the file stays); RefdbError when it is not kept."""
+    from refdb import kept
+
+    return kept.stop_keeping(library, path)
+
+
+# --- watched PubMed searches ------------------------------------------------------------------
 
 
 def watch_add(
@@ -482,14 +445,13 @@ def watch_run(
     names: Sequence[str] = (),
     *,
     days: int = 90,
-    client: EutilsClient | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Run watches (all when none is named): what PubMed added since each last ran, not in the
     library and not dismissed, with earlier proposals still pending."""
     from refdb import watching
 
-    return watching.run(library, names, days=days, client=client, progress=progress)
+    return watching.run(library, names, days=days, progress=progress)
 
 
 def watch_accept(
@@ -498,13 +460,12 @@ def watch_accept(
     *,
     indication: str | None = None,
     command: str = "refdb watch accept",
-    client: EutilsClient | None = None,
 ) -> SaveSummary:
     """Add proposed (or any) PubMed studies in one undoable operation, filed under the
     proposing watch's indication unless `indication` is given."""
     from refdb import watching
 
-    return watching.accept(library, pmids, indication=indication, command=command, client=client)
+    return watching.accept(library, pmids, indication=indication, command=command)
 
 
 def watch_dismiss(library: Library, pmids: Sequence[str]) -> list[str]:
@@ -512,31 +473,3 @@ def watch_dismiss(library: Library, pmids: Sequence[str]) -> list[str]:
     from refdb import watching
 
     return watching.dismiss(library, pmids)
-
-
-__all__: Sequence[str] = [
-    "ImportReport",
-    "Library",
-    "OutputOptions",
-    "SiteReport",
-    "changes",
-    "changes_json",
-    "changes_text",
-    "db_info",
-    "export",
-    "import_file",
-    "keep_output",
-    "kept",
-    "open_library",
-    "page",
-    "render_output",
-    "seed",
-    "site",
-    "stop_keeping",
-    "watch_accept",
-    "watch_add",
-    "watch_dismiss",
-    "watch_list",
-    "watch_remove",
-    "watch_run",
-]

@@ -405,18 +405,17 @@ def check(
     before = {_key(s): s.status for s in studies}
     flagged = []
     for key, ref in updates:
-        stored = library.get(key) if not saved.dry_run else None
-        status = stored.status if stored is not None else ref.status
-        if status is None and ref.status is None:
+        stored = library.get(key)
+        if stored.status is None and ref.status is None:
             continue
         flagged.append(
             Flagged(
                 key=key,
                 title=ref.title,
-                status=status or "none",
-                status_note=(stored.status_note if stored is not None else ref.status_note),
+                status=stored.status or "none",
+                status_note=stored.status_note,
                 notices=ref.notices,
-                new=before.get(key) != status,
+                new=before.get(key) != stored.status,
                 pubmed_status=ref.status,
             )
         )

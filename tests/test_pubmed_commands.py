@@ -13,9 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from refdb.cli import pubmed as pubmed_cli
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient, parse_pubmed_xml
+from refdb.sources.pubmed import client as pubmed_client
 from tests.conftest import REPO, FakeClock, RunCli, dump, ok
 from tests.plugin_shared import shared_file
 from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
@@ -49,7 +49,7 @@ def fast_client(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
     def use(timeout: float = 5.0, retries: int = 2) -> None:
         monkeypatch.setattr(
-            pubmed_cli,
+            pubmed_client,
             "default_client",
             lambda: EutilsClient(
                 EutilsSettings(timeout=timeout), backoff_factor=0.001, max_retries=retries

@@ -9,10 +9,10 @@ import rispy
 
 from refdb.errors import RefdbError
 from refdb.records import CSL_TYPES, Author, Reference, initials_of
-from refdb.render.ris import RIS_TYPES as WRITTEN_TYPES
+from refdb.render.ris import CSL_TO_RIS as WRITTEN_TYPES
 from refdb.render.ris import render_ris
 from refdb.sources.files import read_references
-from refdb.sources.ris import RIS_TYPES as READ_TYPES
+from refdb.sources.ris import RIS_TO_CSL as READ_TYPES
 from refdb.sources.ris import parse_ris
 
 ZOTERO_STYLE = """TY  - JOUR

@@ -15,7 +15,7 @@ from refdb.cli import app
 from refdb.errors import RefdbError
 from refdb.records import Author, Reference
 from refdb.sources.problems import ReadResult
-from refdb.sources.ris import RIS_TYPES, parse_ris, read_ris, sniff_format
+from refdb.sources.ris import RIS_TO_CSL, parse_ris, read_ris, sniff_format
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = DATA / "ris"
@@ -398,7 +398,7 @@ def test_ris_types(ris: str, csl: str) -> None:
 def test_every_rispy_type_is_known() -> None:
     import rispy.config
 
-    assert set(rispy.config.TYPE_OF_REFERENCE_MAPPING) <= set(RIS_TYPES)
+    assert set(rispy.config.TYPE_OF_REFERENCE_MAPPING) <= set(RIS_TO_CSL)
 
 
 def test_an_unknown_type_is_a_document_with_a_warning() -> None:

@@ -17,9 +17,9 @@ from typer.testing import CliRunner, Result
 from werkzeug import Request, Response
 
 from refdb.cli import app
-from refdb.cli import pubmed as pubmed_cli
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient
+from refdb.sources.pubmed import client as pubmed_client
 from tests.conftest import FakeClock, RunCli, ok
 from tests.pubmed.conftest import _ARTICLE, FIXTURES, Seen
 
@@ -284,7 +284,7 @@ def test_pubmed_failure_records_nothing(
     cli: RunCli, eutils: FakeEutils, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        pubmed_cli,
+        pubmed_client,
         "default_client",
         lambda: EutilsClient(EutilsSettings(), backoff_factor=0.001, max_retries=1),
     )

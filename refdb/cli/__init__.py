@@ -8,7 +8,7 @@ from refdb.cli import (
     changes,
     curating,
     exchange,
-    outputs,
+    kept,
     pubmed,
     reading,
     site,
@@ -45,7 +45,7 @@ curating.register(app)
 exchange.register(app)
 pubmed.register(app)
 watching.register(app)
-outputs.register(app)
+kept.register(app)
 site.register(app)
 changes.register(app)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from refdb.cli.context import handled, library, print_json
+from refdb.cli.options import AsJson
 
 # `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
@@ -16,9 +17,10 @@ def changes_command(
         "--since",
         metavar="DATE|OPERATION",
         help="A date (2026-11-01, local time), a time (2026-11-01T09:30) or an operation "
-        "number (changes after it). Default: since a kept page or site was last written by its own command (published).",
+        "number (changes after it). Default: since a kept page or site was last published "
+        "(written by its own command).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """Studies added and removed, retractions and corrections, level changes: for the
     clinic's "what's new on our evidence page" note."""

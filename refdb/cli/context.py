@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeGuard, TypeVar
 
 import typer
 
-from refdb.errors import RefdbError
+from refdb.api import RefdbError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from refdb.outputs import OutputOptions
-    from refdb.store.library import Library
+    from refdb.api import Library, OutputOptions
 
 
 @functools.cache
@@ -188,7 +187,7 @@ def note(message: str) -> None:
     stderr_console().print(message, markup=False, highlight=False, soft_wrap=True)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_text(text: str, output: str | None) -> None:
     """Write to a file (-o) or stdout."""
     if output is None or output == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -214,7 +213,7 @@ def write_or_keep(
 
     lib = library(ctx)
     if not keep:
-        write_output(api.render_output(lib, options), output)
+        write_text(api.render_output(lib, options), output)
         return
     if output is None or output == "-":
         raise RefdbError("--keep needs -o FILE (a file to keep current)")
@@ -225,10 +224,8 @@ def show_value(value: Any) -> str:
     """A field value for a one-line message: authors by name, lists joined, None as '-'."""
     if value is None or value == "" or value == []:
         return "-"
-    if isinstance(value, list):
-        from refdb.records import Author
-
-        return "; ".join(v.display() if isinstance(v, Author) else str(v) for v in value)
+    if isinstance(value, list):  # people show as 'Schwartzman RJ', other values as they are
+        return "; ".join(v.display() if hasattr(v, "display") else str(v) for v in value)
     return repr(value) if isinstance(value, str) else str(value)
 
 

@@ -15,6 +15,7 @@ from refdb.cli.context import (
     show_value,
     stdout_console,
 )
+from refdb.cli.options import AsJson, Ref, Refs
 
 # Each command imports `refdb.api` (SQLAlchemy) and rich's Table when it runs, so that
 # `refdb --help` loads neither.
@@ -22,7 +23,7 @@ from refdb.cli.context import (
 
 def tag_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Citation key, PMID, DOI or id."),
+    ref: Ref,
     indications: list[str] = typer.Argument(..., help="Indications (created on first use)."),
 ) -> None:
     """File a study under indications."""
@@ -34,7 +35,7 @@ def tag_command(
 
 def untag_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Citation key, PMID, DOI or id."),
+    ref: Ref,
     indications: list[str] = typer.Argument(..., help="Indications to remove."),
 ) -> None:
     """Take a study out of indications."""
@@ -46,7 +47,7 @@ def untag_command(
 
 def edit_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Citation key, PMID, DOI or id."),
+    ref: Ref,
     assignments: list[str] = typer.Option(
         ..., "--set", help="FIELD=VALUE (e.g. year=2015, doi=10.1/x, authors='Doe, J; Roe, R')."
     ),
@@ -63,7 +64,7 @@ def edit_command(
 
 def remove_command(
     ctx: typer.Context,
-    refs: list[str] = typer.Argument(..., help="Citation keys, PMIDs, DOIs or ids."),
+    refs: Refs,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete studies (`refdb undo` brings them back)."""
@@ -82,7 +83,7 @@ def search_command(
     words: list[str] = typer.Argument(
         ..., metavar="QUERY", help="Words to find in title, abstract, authors, journal, key."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """Search the library, best match first."""
     query = " ".join(words)
@@ -134,7 +135,7 @@ def history_command(
     limit: int = typer.Option(
         20, "--limit", "-n", min=0, max=10**6, help="How many operations (0: all)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """What changed: one line per operation, newest first."""
     from rich.table import Table

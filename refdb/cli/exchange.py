@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import (
     command_line,
     handled,
@@ -17,19 +17,19 @@ from refdb.cli.context import (
     show_value,
     write_or_keep,
 )
+from refdb.cli.options import (
+    AsJson,
+    DryRun,
+    ExportFormat,
+    Indication,
+    Indications,
+    Keep,
+    Output,
+    Style,
+)
 
 # `refdb.api` (the store, the parsers, the renderers) is imported by each command when it runs,
 # so that `refdb --help` loads none of it.
-
-
-class ExportFormat(StrEnum):
-    bibtex = "bibtex"
-    biblatex = "biblatex"
-    csl_json = "csl-json"
-    ris = "ris"
-    text = "text"
-    markdown = "markdown"
-    html = "html"
 
 
 def import_command(
@@ -39,15 +39,15 @@ def import_command(
         help=".bib, .ris, .json (CSL-JSON), .nbib (PubMed's MEDLINE format, also as .txt), "
         "or .txt (one PMID, DOI, PubMed link or title a line, looked up on PubMed).",
     ),
-    indications: list[str] = typer.Option([], "--indication", "-i", help="File under these."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    indications: Indications = None,
+    dry_run: DryRun = False,
     strict: bool = typer.Option(
         False, "--strict", help="Refuse the whole file on any warning or skipped entry."
     ),
     encoding: str | None = typer.Option(
         None, "--encoding", help="Read the file in this encoding (e.g. windows-1252)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    as_json: AsJson = False,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="A line for every entry."),
 ) -> None:
     """Import references: each is added, or merged into the study it already is.
@@ -59,10 +59,11 @@ def import_command(
     """
     from refdb import api
 
-    if path.suffix.lower() == ".txt" and api.is_titles_file(path):
-        from refdb.cli.pubmed import import_titles_command_body
+    indications = indications or []
+    if path.suffix.lower() == ".txt" and api.is_list_file(path):
+        from refdb.cli.pubmed import import_list
 
-        import_titles_command_body(ctx, path, indications, dry_run, encoding)
+        import_list(ctx, path, indications, dry_run, encoding)
         return
     with progress_bar(f"importing {path.name}") as progress:
         report = api.import_file(
@@ -97,21 +98,19 @@ def import_command(
 
 def export_command(
     ctx: typer.Context,
-    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="Output format."),
-    style: str = typer.Option("ama", "--style", "-s", help="ama, apa, vancouver, or a .csl path."),
-    indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    fmt: ExportFormat,
+    style: Style = DEFAULT_STYLE,
+    indication: Indication = None,
     ascii: bool = typer.Option(False, "--ascii", help="BibTeX: LaTeX escapes instead of UTF-8."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    keep: bool = typer.Option(
-        False, "--keep", help="Keep the -o file current: rewrite it after every change."
-    ),
+    output: Output = None,
+    keep: Keep = False,
 ) -> None:
     """The library, or one indication, in an exchange format or as a formatted bibliography."""
     from refdb import api
 
     options = api.OutputOptions(
         kind="export",
-        fmt=fmt.value,
+        fmt=fmt,
         style=style,
         indications=(indication,) if indication else (),
         ascii=ascii,

@@ -16,22 +16,14 @@ from refdb.cli.context import (
     progress_bar,
     show_value,
 )
+from refdb.cli.options import DryRun, Indications, SomeRefs
 from refdb.cli.writing import report
-from refdb.errors import RefdbError
 
 if TYPE_CHECKING:
-    from refdb.sources.pubmed import Candidate, EutilsClient
-    from refdb.store.writer import SaveSummary
+    from refdb.api import Candidate, SaveSummary
 
-# `refdb.enrichment` (requests, lxml, the store) is imported by each command when it runs, so
-# that `refdb --help` loads none of it.
-
-
-def default_client() -> EutilsClient:
-    """The E-utilities client commands use (settings from the environment)."""
-    from refdb.sources.pubmed import EutilsClient
-
-    return EutilsClient()
+# `refdb.api` loads PubMed's client (requests), the parsers and the store when a command runs,
+# so that `refdb --help` loads none of it.
 
 
 def _changes(summary: SaveSummary) -> None:
@@ -49,9 +41,9 @@ def _changes(summary: SaveSummary) -> None:
 
 
 def _candidates(candidates: list[Candidate]) -> None:
-    from refdb.enrichment import candidates_text
+    from refdb import api
 
-    for line in candidates_text(candidates):
+    for line in api.candidates_text(candidates):
         note(f"    {line}")
 
 
@@ -60,36 +52,33 @@ def add_command(
     pmid: str | None = typer.Option(None, "--pmid", help="PubMed ID."),
     doi: str | None = typer.Option(None, "--doi", help="DOI (10.NNNN/...)."),
     title: str | None = typer.Option(None, "--title", help="Title, resolved on PubMed."),
-    indications: list[str] = typer.Option(
-        [], "--indication", "-i", help="File the study under this indication (repeatable)."
-    ),
+    indications: Indications = None,
 ) -> None:
     """Look a study up on PubMed and store it."""
     if sum(v is not None and bool(v.strip()) for v in (pmid, doi, title)) != 1:
         raise typer.BadParameter("give exactly one of --pmid, --doi or --title")
-    from refdb import enrichment
+    from refdb import api
 
-    lib = library(ctx)
-    with default_client() as client:
-        try:
-            summary = enrichment.add(
-                lib,
-                pmid=pmid,
-                doi=doi,
-                title=title,
-                indications=indications,
-                command=command_line(),
-                client=client,
-            )
-        except enrichment.AmbiguousTitleError as exc:
-            note("candidates (score out of 100):")
-            _candidates(exc.candidates)
-            fail(str(exc))
+    try:
+        summary = api.add(
+            library(ctx),
+            pmid=pmid,
+            doi=doi,
+            title=title,
+            indications=indications or [],
+            command=command_line(),
+        )
+    except api.RefdbError as exc:
+        if not api.is_ambiguous_title(exc):
+            raise
+        note("candidates (score out of 100):")
+        _candidates(getattr(exc, "candidates", []))
+        fail(str(exc))
     for result in summary.results:
         note(f"{result.key}: {result.action} ({result.title[:70]})")
 
 
-def import_titles_command_body(
+def import_list(
     ctx: typer.Context,
     path: Path,
     indications: list[str],
@@ -98,17 +87,15 @@ def import_titles_command_body(
 ) -> None:
     """`refdb import list.txt`: look each PMID, DOI, PubMed link or title up on PubMed, store
     the studies found."""
-    from refdb import enrichment
+    from refdb import api
 
-    lib = library(ctx)
-    with default_client() as client, progress_bar(f"looking up {path.name}") as progress:
-        summary = enrichment.import_titles(
-            lib,
+    with progress_bar(f"looking up {path.name}") as progress:
+        summary = api.import_list(
+            library(ctx),
             path,
             indications=indications,
             dry_run=dry_run,
             command=command_line(),
-            client=client,
             progress=progress,
             encoding=encoding,
         )
@@ -124,32 +111,32 @@ def import_titles_command_body(
     for outcome in missing:
         note(f"  line {outcome.line}: not found on PubMed: {outcome.describe()}")
     if not resolved:
-        raise RefdbError(f"{path}: nothing found on PubMed; nothing stored")
+        from refdb import api
+
+        raise api.RefdbError(f"{path}: nothing found on PubMed; nothing stored")
     report(summary.saved)
 
 
 def enrich_command(
     ctx: typer.Context,
-    refs: list[str] | None = typer.Argument(None, help="Citation keys, PMIDs, DOIs or ids."),
+    refs: SomeRefs = None,
     all_studies: bool = typer.Option(False, "--all", help="Every study, not only incomplete ones."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    dry_run: DryRun = False,
     force: bool = typer.Option(False, "--force", help="Overwrite fields edited by hand too."),
 ) -> None:
     """Fill and refresh fields from PubMed; shows what changed (REFs, --all, or incomplete)."""
     if refs and all_studies:
         raise typer.BadParameter("give REFs or --all, not both")
-    from refdb import enrichment
+    from refdb import api
 
-    lib = library(ctx)
-    with default_client() as client, progress_bar("enriching") as progress:
-        summary = enrichment.enrich(
-            lib,
+    with progress_bar("enriching") as progress:
+        summary = api.enrich(
+            library(ctx),
             refs or (),
             all=all_studies,
             dry_run=dry_run,
             force=force,
             command=command_line(),
-            client=client,
             progress=progress,
         )
     _changes(summary.saved)
@@ -161,11 +148,10 @@ def enrich_command(
 
 def check_command(ctx: typer.Context) -> None:
     """Re-query PubMed for retractions, corrections and expressions of concern; flag them."""
-    from refdb import enrichment
+    from refdb import api
 
-    lib = library(ctx)
-    with default_client() as client, progress_bar("checking") as progress:
-        result = enrichment.check(lib, command=command_line(), client=client, progress=progress)
+    with progress_bar("checking") as progress:
+        result = api.check(library(ctx), command=command_line(), progress=progress)
     note(f"checked {result.checked} studies with a PMID: {len(result.flagged)} flagged")
     for flag in result.flagged:
         marker = " (new)" if flag.new else ""

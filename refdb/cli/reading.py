@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import typer
 
+from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import (
     command_line,
     handled,
@@ -15,18 +15,13 @@ from refdb.cli.context import (
     stdout_console,
     write_or_keep,
 )
+from refdb.cli.options import AsJson, Indication, Keep, Output, PageFormat, Ref, Style
 
 if TYPE_CHECKING:
-    from refdb.records import Reference
+    from refdb.api import Reference
 
 # `refdb.api`, the store and rich's Table are imported by the commands that use them, when they
 # run, so that `refdb --help` loads none of them.
-
-
-class PageFormat(StrEnum):
-    markdown = "markdown"
-    html = "html"
-    text = "text"
 
 
 def _status(ref: Reference) -> str:
@@ -35,11 +30,11 @@ def _status(ref: Reference) -> str:
 
 def list_command(
     ctx: typer.Context,
-    indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    indication: Indication = None,
     level: str | None = typer.Option(
         None, "--level", "-l", help="Only this evidence level (rct, meta-analysis, review, ...)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """A table of the studies (key, first author, year, title, indications, level, status)."""
     refs = library(ctx).studies(indication, level)
@@ -48,7 +43,7 @@ def list_command(
         return
     from rich.table import Table
 
-    from refdb.evidence import label_of
+    from refdb import api
 
     table = Table("key", "first author", "year", "title", "indications", "level", "status")
     for ref in refs:
@@ -58,7 +53,7 @@ def list_command(
             str(ref.year or ""),
             ref.title,
             ", ".join(ref.indications),
-            label_of(ref),
+            api.level_label(ref),
             _status(ref),
         )
     stdout_console().print(table)
@@ -66,17 +61,17 @@ def list_command(
 
 def show_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="Citation key, PMID, DOI or numeric id."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ref: Ref,
+    as_json: AsJson = False,
 ) -> None:
     """One study in full."""
     found = library(ctx).get(ref)
     if as_json:
         print_json(found.to_dict())
         return
-    from refdb.render.summary import describe
+    from refdb import api
 
-    stdout_console().print(describe(found), markup=False, soft_wrap=True)
+    stdout_console().print(api.describe(found), markup=False, soft_wrap=True)
 
 
 def indications_command(
@@ -87,7 +82,7 @@ def indications_command(
     position: int | None = typer.Option(
         None, "--position", min=1, max=10**6, help="New place on the page (1: first)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """The indications with their headings, order and counts; or change one."""
     if name is not None:
@@ -115,14 +110,12 @@ def indications_command(
 
 def page_command(
     ctx: typer.Context,
-    fmt: PageFormat = typer.Option(PageFormat.markdown, "--format", "-f", help="Output format."),
-    style: str = typer.Option("ama", "--style", "-s", help="ama, apa, vancouver, or a .csl path."),
-    indication: str | None = typer.Option(None, "--indication", "-i", help="Only this indication."),
+    fmt: PageFormat = "markdown",
+    style: Style = DEFAULT_STYLE,
+    indication: Indication = None,
     no_levels: bool = typer.Option(False, "--no-levels", help="Leave out the evidence levels."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    keep: bool = typer.Option(
-        False, "--keep", help="Keep the -o file current: rewrite it after every change."
-    ),
+    output: Output = None,
+    keep: Keep = False,
 ) -> None:
     """The evidence page: studies under their indications' headings, with their evidence
     levels and PubMed and DOI links."""
@@ -130,7 +123,7 @@ def page_command(
 
     options = api.OutputOptions(
         kind="page",
-        fmt=fmt.value,
+        fmt=fmt,
         style=style,
         indications=(indication,) if indication else (),
         levels=not no_levels,

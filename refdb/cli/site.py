@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import handled, library, note, note_kept
+from refdb.cli.options import Indications, Keep, Style
 
 # `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
@@ -14,19 +16,16 @@ from refdb.cli.context import handled, library, note, note_kept
 def site_command(
     ctx: typer.Context,
     outdir: Path = typer.Argument(..., help="The site's folder (replaced whole on each build)."),
-    style: str = typer.Option("ama", "--style", "-s", help="ama, apa, vancouver, or a .csl path."),
-    indications: list[str] = typer.Option(
-        [], "--indication", "-i", help="Only these indications (repeat for more)."
-    ),
-    keep: bool = typer.Option(
-        False, "--keep", help="Rewrite the site after every later change to the library."
-    ),
+    style: Style = DEFAULT_STYLE,
+    indications: Indications = None,
+    keep: Keep = False,
 ) -> None:
     """A self-contained static evidence site: an index with levels, a chart and filters
     (also from the URL: index.html?indication=CRPS&level=rct), a page per study, downloads."""
     from refdb import api
 
     lib = library(ctx)
+    indications = indications or []
     if keep:
         options = api.OutputOptions(
             kind="site", fmt="html", style=style, indications=tuple(indications)

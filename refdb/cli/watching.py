@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from refdb.cli import pubmed
 from refdb.cli.context import (
     command_line,
     handled,
@@ -17,10 +16,11 @@ from refdb.cli.context import (
     progress_bar,
     stdout_console,
 )
+from refdb.cli.options import AsJson
 from refdb.cli.writing import report
 
 if TYPE_CHECKING:
-    from refdb.watching import RunReport, WatchRun
+    from refdb.api import RunReport, WatchRun
 
 # `refdb.api` (the store, requests) is imported by each command when it runs.
 
@@ -50,9 +50,7 @@ def add_command(
     note(f"watch {watch.name!r} added{where}; its first run looks back 90 days (--days)")
 
 
-def list_command(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """The saved searches, their last run and pending proposals."""
     from refdb import api
 
@@ -139,14 +137,14 @@ def run_command(
     days: int = typer.Option(
         90, "--days", min=1, max=36500, help="How far back a watch's first run looks."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """Propose what PubMed added since each watch last ran, not in the library nor dismissed."""
     from refdb import api
 
     lib = library(ctx)
-    with pubmed.default_client() as client, progress_bar("fetching") as progress:
-        result = api.watch_run(lib, names or (), days=days, client=client, progress=progress)
+    with progress_bar("fetching") as progress:
+        result = api.watch_run(lib, names or (), days=days, progress=progress)
     if as_json:
         print_json(result.to_json())
         return

@@ -9,7 +9,7 @@ import typer
 from refdb.cli.context import command_line, handled, library, note, print_json
 
 if TYPE_CHECKING:
-    from refdb.store.writer import SaveSummary
+    from refdb.api import SaveSummary
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 

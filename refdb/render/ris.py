@@ -12,7 +12,7 @@ from refdb.dates import SEASONS
 from refdb.records import Author, Reference
 from refdb.render.bibtex import export_keys
 
-RIS_TYPES = {
+CSL_TO_RIS = {
     "article-journal": "JOUR",
     "article-magazine": "MGZN",
     "article-newspaper": "NEWS",
@@ -98,7 +98,7 @@ def _date(ref: Reference) -> str | None:
 
 
 def _lines(ref: Reference, key: str) -> Iterator[tuple[str, object]]:
-    yield "TY", RIS_TYPES.get(ref.type, "GEN")
+    yield "TY", CSL_TO_RIS.get(ref.type, "GEN")
     yield "ID", key
     yield "TI", ref.title
     for author in ref.authors:

@@ -53,7 +53,7 @@ from refdb.records import (
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.textfile import read_text, stamp_provenance
 
-RIS_TYPES = {
+RIS_TO_CSL = {
     "JOUR": "article-journal",
     "EJOUR": "article-journal",
     "JFULL": "article-journal",
@@ -528,7 +528,7 @@ def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> No
 def _record_to_reference(record: _Record, warnings: list[str]) -> Reference | None:
     """The record's Reference; None when it has no title and no identifier."""
     kind = (record.first("TY") or "").upper()
-    csl_type = RIS_TYPES.get(kind)
+    csl_type = RIS_TO_CSL.get(kind)
     if csl_type is None:
         warnings.append(f"TY {quoted(kind)} is not an RIS type; stored as 'document'")
         csl_type = "document"

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from refdb.store.database import SCHEMA_REVISION, Database
+from refdb.store.kept_outputs import KeptOutputInfo, kept_outputs
 from refdb.store.models import Indication, Operation, Study
-from refdb.store.outputs import KeptOutputInfo, kept_outputs
 
 
 @dataclass

@@ -28,8 +28,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-IDENTIFIER_KINDS = ("pmid", "doi", "pmcid", "alias")
-
 
 class Base(DeclarativeBase):
     """Declarative base with a naming convention, so constraints have stable names."""

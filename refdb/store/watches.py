@@ -65,23 +65,24 @@ class RecordInfo:
     seen_at: datetime
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; refdb stores UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)
 
 
 def _info(watch: Watch, pending: int = 0) -> WatchInfo:
     created = _utc(watch.created_at)
-    assert created is not None
     return WatchInfo(
         watch.id,
         watch.name,
         watch.query,
         watch.indication,
         created,
-        _utc(watch.last_run_at),
+        _utc_or_none(watch.last_run_at),
         pending,
     )
 
@@ -170,7 +171,6 @@ def _record_query() -> Any:
 def _record(row: Any) -> RecordInfo:
     record, name, indication = row
     seen = _utc(record.seen_at)
-    assert seen is not None
     return RecordInfo(record.pmid, record.status, name, indication, record.record, seen)
 
 

@@ -1,7 +1,6 @@
 """PubMed: the E-utilities client (client.py), its XML parser (parse.py), title/DOI matching
 (resolve.py)."""
 
-from refdb.records import expand_page_range
 from refdb.sources.pubmed.client import EutilsClient, RateLimiter, SearchHits, open_client
 from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
 from refdb.sources.pubmed.resolve import (
@@ -20,7 +19,6 @@ __all__ = [
     "RateLimiter",
     "Resolution",
     "SearchHits",
-    "expand_page_range",
     "fetch_pmids",
     "is_notice",
     "open_client",

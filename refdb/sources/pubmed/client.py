@@ -366,11 +366,16 @@ def _reason(exc: BaseException) -> str:
     return " ".join(text.split())[:200]
 
 
+def default_client() -> EutilsClient:
+    """The client a command makes when it is given none (settings from the environment)."""
+    return EutilsClient()
+
+
 @contextmanager
 def open_client(client: EutilsClient | None = None) -> Iterator[EutilsClient]:
     """The client given (its owner closes it), or one made for this call and closed after."""
     if client is not None:
         yield client
         return
-    with EutilsClient() as made:
+    with default_client() as made:
         yield made

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from refdb.cli.context import handled, library, note, print_json, stdout_console
+from refdb.cli.options import AsJson
 
 outputs_app = typer.Typer(
     help="The files kept current by --keep (format, path, last written).",
@@ -14,7 +15,7 @@ outputs_app = typer.Typer(
 
 def list_outputs(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """The files kept current by --keep: format, path, when last written."""
     if ctx.invoked_subcommand is not None:

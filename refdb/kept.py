@@ -12,56 +12,42 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from refdb import views
 from refdb.errors import RefdbError
+from refdb.formats import DEFAULT_STYLE, OUTPUT_KINDS, OutputOptions
 from refdb.publish import write_atomically
+from refdb.store.kept_outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
 from refdb.store.library import Library
-from refdb.store.outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
-
-KINDS = ("export", "page", "site")
 
 
-@dataclass(frozen=True)
-class OutputOptions:
-    """What an output holds: a page, an export or a site, its format, style and indications."""
+def _info(options: OutputOptions, path: str) -> KeptOutputInfo:
+    """The registry's row for an output at `path`."""
+    extra = {"levels": options.levels, "ascii": options.ascii}
+    return KeptOutputInfo(
+        path, options.kind, options.fmt, options.style, list(options.indications), extra
+    )
 
-    kind: str
-    fmt: str
-    style: str = "ama"
-    indications: tuple[str, ...] = field(default_factory=tuple)
-    levels: bool = True
-    ascii: bool = False
 
-    def to_info(self, path: str) -> KeptOutputInfo:
-        """The registry's row for this output at `path`."""
-        options = {"levels": self.levels, "ascii": self.ascii}
-        return KeptOutputInfo(
-            path, self.kind, self.fmt, self.style, list(self.indications), options
-        )
-
-    @classmethod
-    def from_info(cls, info: KeptOutputInfo) -> OutputOptions:
-        """The options a registry row was kept with."""
-        return cls(
-            kind=info.kind,
-            fmt=info.format,
-            style=info.style or "ama",
-            indications=tuple(info.indications),
-            levels=bool(info.options.get("levels", True)),
-            ascii=bool(info.options.get("ascii", False)),
-        )
+def _options(info: KeptOutputInfo) -> OutputOptions:
+    """The options a registry row was kept with."""
+    return OutputOptions(
+        kind=info.kind,
+        fmt=info.format,
+        style=info.style or DEFAULT_STYLE,
+        indications=tuple(info.indications),
+        levels=bool(info.options.get("levels", True)),
+        ascii=bool(info.options.get("ascii", False)),
+    )
 
 
 def render_output(library: Library, options: OutputOptions) -> str:
     """The text of a page or an export with these options."""
-    from refdb import api
-
     indication = options.indications[0] if options.indications else None
     if options.kind == "page":
-        return api.page(
+        return views.page(
             library,
             style=options.style,
             fmt=options.fmt,
@@ -69,7 +55,7 @@ def render_output(library: Library, options: OutputOptions) -> str:
             levels=options.levels,
         )
     if options.kind == "export":
-        return api.export(
+        return views.export(
             library, options.fmt, style=options.style, indication=indication, ascii=options.ascii
         )
     raise RefdbError(f"a {options.kind} is not a single file")
@@ -80,26 +66,24 @@ def absolute(path: str | Path) -> Path:
     return Path(os.path.abspath(Path(path).expanduser()))
 
 
-def write_output(library: Library, path: Path, options: OutputOptions) -> None:
+def write_kept(library: Library, path: Path, options: OutputOptions) -> None:
     """Write one output now (RefdbError, one line, when it cannot be)."""
-    if options.kind == "site":  # a folder, built beside its place and swapped in
-        from refdb import api
-
-        api.site(library, path, style=options.style, indications=options.indications)
-        return
     try:
-        write_atomically(path, render_output(library, options))
+        if options.kind == "site":  # a folder, built beside its place and swapped in
+            views.site(library, path, style=options.style, indications=options.indications)
+        else:
+            write_atomically(path, render_output(library, options))
     except OSError as exc:
         raise RefdbError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def keep_output(library: Library, path: str | Path, options: OutputOptions) -> Path:
     """Write an output and keep it current: it is rewritten after every later change."""
-    if options.kind not in KINDS:
+    if options.kind not in OUTPUT_KINDS:
         raise RefdbError(f"unknown kind of output {options.kind!r}")
     where = absolute(path)
-    write_output(library, where, options)
-    info = options.to_info(str(where))
+    write_kept(library, where, options)
+    info = _info(options, str(where))
     info.last_written_at = datetime.now(UTC)
     register(library.db, info)
     return where
@@ -111,9 +95,9 @@ def refresh_kept_outputs(library: Library) -> list[str]:
     failures = []
     for info in kept_outputs(library.db):
         try:
-            write_output(library, Path(info.path), OutputOptions.from_info(info))
-        except Exception as exc:  # whatever went wrong, the committed change stands
-            reason = str(exc).removeprefix(f"{info.path}: ") or type(exc).__name__
+            write_kept(library, Path(info.path), _options(info))
+        except RefdbError as exc:  # it cannot be written now; the committed change stands
+            reason = str(exc).removeprefix(f"{info.path}: ")
             record_write(library.db, info.path, reason)
             message = (
                 f"kept output {info.path}: {reason}; the change stands, and refdb tries "
