@@ -1,9 +1,11 @@
-"""Shared fixtures: real SQLite files in temp dirs, a real PostgreSQL server, the CLI runner."""
+"""Shared fixtures: real SQLite files in temp dirs, a real PostgreSQL server, the CLI runner,
+a fake clock for PubMed's rate limit and retries; ../shared comes from tests/plugin_shared.py."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,21 +14,54 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from refdb.cli import app
+from refdb.sources.pubmed import client as client_module
+from refdb.sources.pubmed.client import RateLimiter
+from tests.plugin_shared import REPO, SHARED, golden, seed_metadata, shared_dir, shared_pubmed
 from tests.postgres import find_bindir, postgres_server
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# The ../shared fixtures are defined in tests/plugin_shared.py and offered to every test from
+# here; REPO and SHARED are re-exported for the tests that import them from this module.
+__all__ = ["REPO", "SHARED", "golden", "seed_metadata", "shared_dir", "shared_pubmed"]
 
 RunCli = Callable[..., Result]
 
 
-def needs(tool: str) -> pytest.MarkDecorator:
-    """Skip when an outside program is missing, except in CI (REFDB_REQUIRE_TOOLS), which
-    installs it: there a missing tool fails the test instead of hiding it."""
+def ok(result: Result) -> Result:
+    """The result of a step that must succeed (exit code 0), for setup steps and queries."""
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _not_installed(missing: list[str]) -> str:
+    return f"{' and '.join(missing)} not installed (.ci/run installs it)"
+
+
+def needs(*tools: str, installed: Path | None = None) -> pytest.MarkDecorator:
+    """Skip when an outside program is missing (`"a|b"`: either will do) or `installed`, what
+    it needs beside it, is absent; except in CI (REFDB_REQUIRE_TOOLS), which installs them:
+    there a missing tool fails the test instead of hiding it. A test, or a module's
+    `pytestmark`; a fixture uses `require_installed`."""
     import shutil
 
-    missing = shutil.which(tool) is None and not os.environ.get("REFDB_REQUIRE_TOOLS")
-    return pytest.mark.skipif(missing, reason=f"{tool} is not installed (.ci/run installs it)")
+    missing = [
+        tool.replace("|", " or ")
+        for tool in tools
+        if not any(shutil.which(name) for name in tool.split("|"))
+    ]
+    if installed is not None and not installed.exists():
+        missing.append(str(installed))
+    skip = bool(missing) and not os.environ.get("REFDB_REQUIRE_TOOLS")
+    return pytest.mark.skipif(skip, reason=_not_installed(missing))
+
+
+def require_installed(missing: list[str], ci_variable: str = "REFDB_REQUIRE_TOOLS") -> None:
+    """`needs` for a fixture: skip when something is missing, but fail when `ci_variable` is
+    set (CI installs it)."""
+    if not missing:
+        return
+    if os.environ.get(ci_variable):
+        pytest.fail(f"{_not_installed(missing)}, and {ci_variable} requires it")
+    pytest.skip(_not_installed(missing))
 
 
 def pandoc_citeproc(bibliography: Path, keys: list[str]) -> str:
@@ -59,6 +94,66 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("NCBI_API_KEY", raising=False)
 
 
+class FakeClock:
+    """Time that moves only when the code under test waits on it: each wait is recorded in
+    `sleeps` and moves `now` on at once (no test really sleeps)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self._now += max(seconds, 0.0)
+
+    @property
+    def slept(self) -> float:
+        """All the time waited so far."""
+        return sum(self.sleeps)
+
+
+class RecordingLimiter(RateLimiter):
+    """The rate limiter, keeping every request start it grants (by its clock) in `starts`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.starts: list[float] = []
+
+    def acquire(self, rate: float) -> float:
+        start = super().acquire(rate)
+        self.starts.append(start)
+        return start
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The fake clock PubMed's rate limiter and retries wait by in this test."""
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> RecordingLimiter:
+    """No rate limit, and retries' waits on the fake clock; the rate-limit tests ask for
+    `real_limiter`."""
+    limiter = RecordingLimiter(period=0.0, margin=0.0, clock=clock.now, sleep=clock.sleep)
+    monkeypatch.setattr(client_module, "_LIMITER", limiter)
+    return limiter
+
+
+@pytest.fixture
+def real_limiter(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> RecordingLimiter:
+    """NCBI's one-second window (and its margin), kept by the fake clock."""
+    limiter = RecordingLimiter(clock=clock.now, sleep=clock.sleep)
+    monkeypatch.setattr(client_module, "_LIMITER", limiter)
+    return limiter
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     """A SQLite database file in a temp dir (created on first use)."""
@@ -79,10 +174,7 @@ def cli(db_url: str) -> RunCli:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on 127.0.0.1 for the session (skipped only outside CI)."""
-    if find_bindir() is None:
-        if os.environ.get("REFDB_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (REFDB_REQUIRE_POSTGRES) but not installed")
-        pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
+    require_installed([] if find_bindir() else ["PostgreSQL (initdb)"], "REFDB_REQUIRE_POSTGRES")
     with postgres_server() as url:
         yield url
 

@@ -12,7 +12,7 @@ import pytest
 
 from refdb.render.bibtex import render_bibtex
 from refdb.sources.bibtex import parse_bibtex
-from tests.conftest import RunCli, needs
+from tests.conftest import RunCli, needs, ok
 from tests.test_realworld_files import REAL
 
 # A Romanian title typed on a Mac (a + U+0306, combining breve, beside precomposed ș and ț),
@@ -57,7 +57,7 @@ def test_every_character_gets_an_ascii_form_and_nothing_is_logged(
 def test_the_ascii_export_reads_back_as_the_same_text(cli: RunCli, tmp_path: Path) -> None:
     source = tmp_path / "romanian.json"
     source.write_text(json.dumps([ITEM]), encoding="utf-8")
-    cli("import", str(source))
+    ok(cli("import", str(source)))
     exported = tmp_path / "ascii.bib"
     assert cli("export", "--format", "biblatex", "--ascii", "-o", str(exported)).exit_code == 0
     (back,) = parse_bibtex(exported.read_text(encoding="ascii")).references
@@ -99,8 +99,8 @@ def test_a_mark_on_nothing_and_a_mark_without_an_accent_command_stay_ascii() -> 
 def test_biber_reads_the_ascii_forms_as_the_characters(cli: RunCli, tmp_path: Path) -> None:
     source = tmp_path / "romanian.json"
     source.write_text(json.dumps([ITEM]), encoding="utf-8")
-    cli("import", str(source))
-    cli("export", "--format", "biblatex", "--ascii", "-o", str(tmp_path / "ascii.bib"))
+    ok(cli("import", str(source)))
+    ok(cli("export", "--format", "biblatex", "--ascii", "-o", str(tmp_path / "ascii.bib")))
     checked = subprocess.run(
         ["biber", "--tool", "--output-file=decoded.bib", "ascii.bib"],
         cwd=tmp_path,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -23,11 +21,12 @@ from refdb.csl import from_csl, to_csl
 from refdb.records import Reference
 from refdb.render.citations import format_bibliography, resolve_style
 from refdb.sources.pubmed import parse_pubmed_xml
-from tests.conftest import SHARED
+from tests.conftest import needs
+from tests.plugin_shared import SHARED_PUBMED as PUBMED
+from tests.plugin_shared import shared_file
 
 HERE = Path(__file__).resolve().parent / "citeproc_js"
 LOCALE = Path(citeproc.__file__).parent / "data" / "locales" / "locales-en-US.xml"
-PUBMED = SHARED / "fixtures" / "pubmed"
 
 KNOWN_GAPS = {
     "30108519": "its title's inline markup is misnested (<i>...\"</i>); citeproc-js prints the "
@@ -36,15 +35,12 @@ KNOWN_GAPS = {
 }
 """Records whose entries still differ, and why (left out of the comparison)."""
 
-ready = shutil.which("node") is not None and (HERE / "node_modules" / "citeproc").is_dir()
-pytestmark = pytest.mark.skipif(
-    not ready and not os.environ.get("REFDB_REQUIRE_TOOLS"),
-    reason="node and tests/citeproc_js/node_modules are missing (.ci/run installs them)",
-)
+pytestmark = needs("node", installed=HERE / "node_modules" / "citeproc")
 
 
 def _references() -> list[Reference]:
-    refs = parse_pubmed_xml(gzip.decompress((PUBMED / "nlm-pubmedsample-2019.xml.gz").read_bytes()))
+    sample = shared_file("fixtures/pubmed/nlm-pubmedsample-2019.xml.gz")
+    refs = parse_pubmed_xml(gzip.decompress(sample.read_bytes()))
     for path in sorted(PUBMED.glob("efetch-*.xml")):
         refs += parse_pubmed_xml(path.read_bytes())
     return [ref for ref in refs if ref.pmid not in KNOWN_GAPS]

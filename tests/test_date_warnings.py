@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunCli
+from tests.conftest import RunCli, ok
 from tests.test_realworld_files import REAL
 
 
@@ -100,7 +100,7 @@ def test_proquest_dates_in_words_keep_the_month_without_a_warning(
 def test_a_proquest_range_warns_once_naming_what_is_text_only(cli: RunCli, tmp_path: Path) -> None:
     path = tmp_path / "proquest.ris"
     path.write_text(PROQUEST.format(da="Jan/Feb 2020"), encoding="utf-8")
-    result = cli("import", str(path))
+    result = ok(cli("import", str(path)))
     lines = result.stderr.splitlines()
     assert lines[0] == (
         f"{path}:1: record 1: DA 'Jan/Feb 2020': kept the year 2020 and month 1; "
@@ -130,7 +130,7 @@ def test_a_proquest_month_reaches_the_bibtex_exports(cli: RunCli, tmp_path: Path
     # Before: the text 'May 2020' was kept and exported as `year = {May 2020}`, no month.
     path = tmp_path / "proquest.ris"
     path.write_text(PROQUEST.format(da="May 2020"), encoding="utf-8")
-    cli("import", str(path))
+    ok(cli("import", str(path)))
     assert "  date = {2020-05},\n" in cli("export", "--format", "biblatex").stdout
     bibtex = cli("export", "--format", "bibtex").stdout
     assert "  year = {2020},\n  month = may,\n" in bibtex

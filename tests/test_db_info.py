@@ -10,14 +10,14 @@ from typer.testing import CliRunner
 
 from refdb.cli import app
 from refdb.store.database import SCHEMA_REVISION
-from tests.conftest import RunCli
+from tests.conftest import RunCli, ok
 
 
 def test_db_info_says_where_the_library_is_and_what_it_holds(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
-    cli("seed")
-    cli("tag", "yang2015rketamine", "Preclinical")
+    ok(cli("seed"))
+    ok(cli("tag", "yang2015rketamine", "Preclinical"))
     page = tmp_path / "page.md"
     assert cli("page", "-o", str(page), "--keep").exit_code == 0
     result = cli("db", "info")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import gzip
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from refdb.evidence import LABELS, LEVELS, derive_level
 from refdb.sources.pubmed.parse import parse_pubmed_xml
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from tests.plugin_shared import shared_file
 
 
 @pytest.mark.parametrize(
@@ -76,9 +74,7 @@ def test_levels_and_what_they_were_derived_from(
 
 def test_nlm_sample_records_all_get_a_known_level() -> None:
     """NLM's 2019 sample: every record gets a level; the designs it holds show up."""
-    path = SHARED / "fixtures" / "pubmed" / "nlm-pubmedsample-2019.xml.gz"
-    if not path.exists():
-        pytest.skip("the shared NLM sample is not beside the repository")
+    path = shared_file("fixtures/pubmed/nlm-pubmedsample-2019.xml.gz")
     refs = parse_pubmed_xml(gzip.decompress(path.read_bytes()))
     levels = Counter(derive_level(r.publication_types, r.mesh_terms).level for r in refs)
     assert sum(levels.values()) == len(refs) == 176

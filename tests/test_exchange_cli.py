@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunCli, dump, needs
+from tests.conftest import RunCli, dump, needs, ok
 
 FORMATS = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris"}
 COMPARED = ("title", "container_title", "year", "month", "volume", "issue", "pages", "doi",
@@ -24,8 +24,13 @@ def test_export_then_import_into_an_empty_library(
     fmt: str, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli("seed").exit_code == 0
-    cli(
-        "edit", "hu2016single", "--set", "authors=Hu, Y.-D.; Müller, Jörg; {Task Force on Ketamine}"
+    ok(
+        cli(
+            "edit",
+            "hu2016single",
+            "--set",
+            "authors=Hu, Y.-D.; Müller, Jörg; {Task Force on Ketamine}",
+        )
     )
     exported = tmp_path / f"library{FORMATS[fmt]}"
     assert cli("export", "--format", fmt, "-o", str(exported)).exit_code == 0
@@ -59,9 +64,9 @@ def test_export_then_import_into_an_empty_library(
 def test_importing_the_same_file_twice_changes_nothing(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
-    cli("seed")
+    ok(cli("seed"))
     exported = tmp_path / "all.bib"
-    cli("export", "-f", "biblatex", "-o", str(exported))
+    ok(cli("export", "-f", "biblatex", "-o", str(exported)))
     before = dump(db_url)
     again = cli("import", str(exported))
     assert again.exit_code == 0 and "0 added, 0 updated, 9 unchanged" in again.stderr
@@ -69,7 +74,7 @@ def test_importing_the_same_file_twice_changes_nothing(
 
 
 def test_dry_run_reports_and_writes_nothing(cli: RunCli, db_url: str, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     new = tmp_path / "new.ris"
     new.write_text(
         "TY  - JOUR\nAU  - Doe, Jane\nTI  - Esketamine nasal spray in depression\n"
@@ -109,7 +114,7 @@ def test_an_entry_with_a_problem_is_kept_with_one_warning_line(cli: RunCli, tmp_
 def test_strict_refuses_the_whole_file_in_one_line_and_writes_nothing(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
-    cli("seed")
+    ok(cli("seed"))
     broken = tmp_path / "refs.bib"
     broken.write_text(BROKEN_YEAR, encoding="utf-8")
     before = dump(db_url)
@@ -137,7 +142,7 @@ def test_strict_refuses_the_whole_file_in_one_line_and_writes_nothing(
 def test_a_value_that_is_not_what_it_claims_is_dropped_or_refused_with_strict(
     cli: RunCli, db_url: str, tmp_path: Path, name: str, content: str, expected: str
 ) -> None:
-    cli("seed")
+    ok(cli("seed"))
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     before = dump(db_url)
@@ -174,8 +179,8 @@ def test_bad_files_are_refused_in_one_line(
 
 
 def test_formatted_exports_group_by_indication(cli: RunCli) -> None:
-    cli("seed")
-    cli("tag", "yang2015rketamine", "Preclinical")
+    ok(cli("seed"))
+    ok(cli("tag", "yang2015rketamine", "Preclinical"))
     text = cli("export", "--format", "text", "--style", "ama", "--indication", "Depression").stdout
     assert "For Depression" in text and "For CRPS/RSD" not in text
     assert "1. Hu YD, Xiang YT, Fang JX, et al." in text
@@ -189,7 +194,7 @@ def test_formatted_exports_group_by_indication(cli: RunCli) -> None:
 
 @needs("biber")
 def test_the_seeded_bibtex_export_passes_biber_validation(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     for fmt in ("bibtex", "biblatex"):
         path = tmp_path / f"{fmt}.bib"
         assert cli("export", "-f", fmt, "-o", str(path)).exit_code == 0
@@ -206,12 +211,12 @@ def test_the_seeded_bibtex_export_passes_biber_validation(cli: RunCli, tmp_path:
 
 @needs("pandoc")
 def test_the_seeded_exports_render_with_pandoc_citeproc(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     doc = tmp_path / "doc.md"
     doc.write_text("---\nnocite: '@*'\n---\n", encoding="utf-8")
     for fmt, suffix in (("bibtex", ".bib"), ("biblatex", ".bib"), ("csl-json", ".json")):
         path = tmp_path / f"{fmt}{suffix}"
-        cli("export", "-f", fmt, "-o", str(path))
+        ok(cli("export", "-f", fmt, "-o", str(path)))
         rendered = subprocess.run(
             ["pandoc", "--citeproc", "--bibliography", str(path), "-t", "plain", str(doc)],
             capture_output=True,
@@ -241,7 +246,7 @@ ZOTERO_BIB = r"""% Zotero's BibLaTeX export
 
 
 def test_a_zotero_bib_keeps_its_pmid_tags_and_its_keys(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     path = tmp_path / "zotero.bib"
     path.write_text(ZOTERO_BIB, encoding="utf-8")
     assert cli("import", str(path)).exit_code == 0
@@ -271,7 +276,7 @@ def test_ris_page_ranges_are_written_out(cli: RunCli, tmp_path: Path) -> None:
 
 
 def test_an_imported_file_never_degrades_the_verified_seeds(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     poorer = tmp_path / "poorer.json"
     poorer.write_text(
         json.dumps(
@@ -308,10 +313,10 @@ def test_keys_survive_a_round_trip_after_an_edit(fmt: str, cli: RunCli, tmp_path
 
     from refdb.cli import app
 
-    cli("seed")
-    cli("edit", "hu2016single", "--set", "year=2015", "--set", "authors=Zhu, Y")
+    ok(cli("seed"))
+    ok(cli("edit", "hu2016single", "--set", "year=2015", "--set", "authors=Zhu, Y"))
     exported = tmp_path / f"library{FORMATS[fmt]}"
-    cli("export", "--format", fmt, "-o", str(exported))
+    ok(cli("export", "--format", fmt, "-o", str(exported)))
     empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     assert CliRunner().invoke(app, ["--db", empty, "import", str(exported)]).exit_code == 0
     listed = json.loads(CliRunner().invoke(app, ["--db", empty, "list", "--json"]).stdout)

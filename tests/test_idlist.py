@@ -17,7 +17,6 @@ from tests.conftest import RunCli, dump
 from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
     FakePubmed,
     fake_pubmed,
-    unthrottled,
 )
 from tests.test_pubmed_commands import (  # noqa: F401  (fixtures used by name)
     fast_client,

@@ -17,7 +17,7 @@ from refdb.render.bibtex import render_biblatex, render_bibtex
 from refdb.sources.bibtex import parse_bibtex
 from refdb.sources.csljson import parse_csl_json
 from refdb.sources.files import read_references
-from tests.conftest import RunCli, dump
+from tests.conftest import RunCli, dump, ok
 
 
 def problems(text: str) -> list[tuple[int, str, str]]:
@@ -241,7 +241,7 @@ def test_encoding_override_and_strict_utf8_names_the_line(cli: RunCli, tmp_path:
 def test_an_unbalanced_brace_costs_one_entry_and_strict_refuses_the_file(
     cli: RunCli, db_url: str, tmp_path: Path
 ) -> None:
-    cli("seed")
+    ok(cli("seed"))
     path = tmp_path / "broken.bib"
     path.write_text(
         "@article{a, title = {Fine}}\n@article{b, title = {Never closed, year = 2000\n"
@@ -269,10 +269,10 @@ def test_per_entry_lines_only_with_verbose(cli: RunCli, tmp_path: Path) -> None:
         "".join(f"@article{{k{i}, title = {{Study {i}}}, year = 2000}}\n" for i in range(30)),
         encoding="utf-8",
     )
-    quiet = cli("import", str(path))
+    quiet = ok(cli("import", str(path)))
     assert quiet.stderr == "30 added, 0 updated, 0 unchanged, 0 skipped, 0 warned\n"
     path.write_text(path.read_text("utf-8") + "@article{new, title={New}}\n", "utf-8")
-    verbose = cli("import", str(path), "--verbose")
+    verbose = ok(cli("import", str(path), "--verbose"))
     assert "added new\n" in verbose.stderr
     assert verbose.stderr.endswith("1 added, 0 updated, 30 unchanged, 0 skipped, 0 warned\n")
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from refdb.cli import app
+from tests.conftest import ok
 
 Run = Callable[..., Result]
 
@@ -80,7 +81,7 @@ def test_kept_bib_and_page_follow_tag_remove_and_undo(run: Run, tmp_path: Path) 
 def test_a_file_that_cannot_be_written_is_reported_and_tried_again(
     run: Run, tmp_path: Path
 ) -> None:
-    run("seed")
+    ok(run("seed"))
     folder = tmp_path / "gone"
     folder.mkdir()
     kept = folder / "refs.json"
@@ -104,7 +105,7 @@ def test_a_file_that_cannot_be_written_is_reported_and_tried_again(
 
 
 def test_outputs_remove_stops_keeping_a_file(run: Run, tmp_path: Path) -> None:
-    run("seed")
+    ok(run("seed"))
     path = tmp_path / "refs.ris"
     assert run("export", "--format", "ris", "-o", str(path), "--keep").exit_code == 0
     removed = run("outputs", "remove", str(path))
@@ -120,7 +121,7 @@ def test_outputs_remove_stops_keeping_a_file(run: Run, tmp_path: Path) -> None:
 def test_keep_needs_a_file_and_a_dry_run_rewrites_nothing(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run("seed")
+    ok(run("seed"))
     result = run("export", "--format", "bibtex", "--keep")
     assert result.exit_code == 1 and "-o FILE" in result.stderr
     assert outputs(run) == []

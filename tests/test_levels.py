@@ -17,15 +17,14 @@ from werkzeug import Request, Response
 from refdb.cli import app
 from refdb.evidence import LABELS, parse_level
 from refdb.store import database
-from tests.conftest import SHARED, RunCli
-
-SHARED_PUBMED = SHARED / "fixtures" / "pubmed"
+from tests.conftest import RunCli, ok
+from tests.plugin_shared import shared_file
 
 
 def seed_levels() -> dict[str, tuple[str, str]]:
     """PMID or DOI of each seed study -> (level slug, what it rests on), from the verified
     facts in shared/seed-metadata.json (not from refdb's own seeds)."""
-    studies = json.loads((SHARED / "seed-metadata.json").read_text("utf-8"))["studies"]
+    studies = json.loads(shared_file("seed-metadata.json").read_text("utf-8"))["studies"]
     levels = {}
     for study in studies:
         level = parse_level(study["evidence_level"]) if study["evidence_level"] else "unclassified"
@@ -43,26 +42,26 @@ def listed(cli: RunCli, *args: str) -> list[dict[str, Any]]:
 def test_seed_studies_carry_the_verified_levels(any_db_url: str) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["--db", any_db_url, "seed"]).exit_code == 0
-    result = runner.invoke(app, ["--db", any_db_url, "list", "--json"])
+    result = ok(runner.invoke(app, ["--db", any_db_url, "list", "--json"]))
     rows = json.loads(result.stdout)
     expected = seed_levels()
     assert len(rows) == len(expected) == 9
     for row in rows:
         level, basis = expected[row["title"].casefold()[:40]]
         assert (row["evidence_level"], row["evidence_basis"]) == (level, basis), row["key"]
-    rct = runner.invoke(app, ["--db", any_db_url, "list", "--level", "RCT", "--json"])
+    rct = ok(runner.invoke(app, ["--db", any_db_url, "list", "--level", "RCT", "--json"]))
     wanted = sorted(r["key"] for r in rows if r["evidence_level"] == "rct")
     assert sorted(r["key"] for r in json.loads(rct.stdout)) == wanted
     assert len(wanted) == 3
-    crps = runner.invoke(
-        app, ["--db", any_db_url, "list", "-i", "CRPS", "--level", "rct", "--json"]
+    crps = ok(
+        runner.invoke(app, ["--db", any_db_url, "list", "-i", "CRPS", "--level", "rct", "--json"])
     )
     assert all("CRPS" in r["indications"] for r in json.loads(crps.stdout))
     assert len(json.loads(crps.stdout)) == 2
 
 
 def test_list_shows_a_level_column_and_refuses_an_unknown_level(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     table = cli("list", env={"COLUMNS": "250"}).stdout
     assert "level" in table.splitlines()[1]
     assert "Preclinical (animal)" in table and "Meta-analysis" in table
@@ -76,7 +75,7 @@ def test_list_shows_a_level_column_and_refuses_an_unknown_level(cli: RunCli) -> 
 def test_the_page_labels_each_study_and_no_levels_hides_them(
     cli: RunCli, fmt: str, style: str
 ) -> None:
-    cli("seed")
+    ok(cli("seed"))
     rows = listed(cli)
     page = cli("page", "--format", fmt, "--style", style).stdout
     for level in {r["evidence_level"] for r in rows}:
@@ -96,7 +95,7 @@ def test_the_page_labels_each_study_and_no_levels_hides_them(
 
 
 def test_show_says_what_the_level_rests_on(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     shown = cli("show", "yang2015rketamine").stdout
     assert "Preclinical (animal) (preclinical)" in shown
     assert "level from" in shown and "MOUSE models" in shown
@@ -107,7 +106,7 @@ def pubmed(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServe
     """A local E-utilities serving real recorded records: an RCT (23878845) and a mouse study
     (16080930), both in efetch-two-articles-utf8.xml."""
     monkeypatch.setenv("REFDB_EUTILS_URL", httpserver.url_for("/"))
-    body = (SHARED_PUBMED / "efetch-two-articles-utf8.xml").read_bytes()
+    body = shared_file("fixtures/pubmed/efetch-two-articles-utf8.xml").read_bytes()
     articles = body.split(b"<PubmedArticle>")
 
     def efetch(request: Request) -> Response:
@@ -151,7 +150,7 @@ def test_pubmed_records_get_derived_levels_and_hand_set_ones_are_kept(
 
 
 def test_a_file_record_without_types_does_not_erase_a_level(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     ris = tmp_path / "hu.ris"
     ris.write_text(
         "TY  - JOUR\nTI  - Single i.v. ketamine augmentation of newly initiated escitalopram "
@@ -165,7 +164,7 @@ def test_a_file_record_without_types_does_not_erase_a_level(cli: RunCli, tmp_pat
 
 @pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "ris"])
 def test_levels_survive_a_round_trip(cli: RunCli, tmp_path: Path, fmt: str) -> None:
-    cli("seed")
+    ok(cli("seed"))
     assert (
         cli("edit", "tundo2015pharmacologic", "--set", "evidence_level=case-report").exit_code == 0
     )
@@ -182,8 +181,8 @@ def test_levels_survive_a_round_trip(cli: RunCli, tmp_path: Path, fmt: str) -> N
         app, ["--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "import", str(path)]
     )
     assert other.exit_code == 0, other.output
-    after = CliRunner().invoke(
-        app, ["--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "list", "--json"]
+    after = ok(
+        CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "list", "--json"])
     )
     assert {r["key"]: r["evidence_level"] for r in json.loads(after.stdout)} == before
 
@@ -205,7 +204,7 @@ def test_a_csl_json_level_that_is_none_is_warned_about(cli: RunCli, tmp_path: Pa
 
 
 def test_upgrading_an_older_library_derives_its_levels(db_url: str, cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     db = database.Database(db_url)
     database.downgrade(db.engine, "0003")
     with db.engine.begin() as connection:
@@ -224,19 +223,19 @@ def test_upgrading_an_older_library_derives_its_levels(db_url: str, cli: RunCli)
 
 
 def test_publication_types_set_by_hand_derive_the_level_again(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     result = cli("edit", "douglas2015analgesic", "--set", "publication_types=Case Reports")
     assert result.exit_code == 0
     assert "evidence_level: 'unclassified' -> 'case-report'" in result.stderr
     assert [r["key"] for r in listed(cli, "--level", "case-report")] == ["douglas2015analgesic"]
     # A level set by hand is not derived again.
-    cli("edit", "douglas2015analgesic", "--set", "evidence_level=observational")
-    cli("edit", "douglas2015analgesic", "--set", "publication_types=Meta-Analysis")
+    ok(cli("edit", "douglas2015analgesic", "--set", "evidence_level=observational"))
+    ok(cli("edit", "douglas2015analgesic", "--set", "publication_types=Meta-Analysis"))
     assert listed(cli, "--level", "observational")[0]["key"] == "douglas2015analgesic"
 
 
 def test_setting_the_derived_level_by_hand_keeps_it(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     assert cli("edit", "hu2016single", "--set", "evidence_level=rct").exit_code == 0
     (hu,) = [r for r in listed(cli, "--level", "rct") if r["key"] == "hu2016single"]
     assert hu["provenance"]["evidence_level"]["source"] == "hand"

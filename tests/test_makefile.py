@@ -3,15 +3,14 @@ extra. Read from `make -n` (what make would run), with a fresh venv path."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, needs
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = needs("make")
 
 
 def _planned(target: str, tmp_path: Path) -> list[str]:

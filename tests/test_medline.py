@@ -13,13 +13,13 @@ import pytest
 from refdb.records import Reference
 from refdb.sources.medline import parse_medline, split_abstract
 from refdb.sources.pubmed.parse import parse_pubmed_xml, strip_markup
-from tests.conftest import REPO, SHARED, RunCli, dump
+from tests.conftest import REPO, RunCli, dump, ok
 from tests.medline_build import xml_to_medline
+from tests.plugin_shared import SHARED_PUBMED, shared_file, shared_glob
 
 DATA = REPO / "tests" / "data" / "medline"
-SHARED_PUBMED = SHARED / "fixtures" / "pubmed"
 RECORDED = [
-    *sorted(SHARED_PUBMED.glob("efetch-*.xml")),
+    *shared_glob("fixtures/pubmed/efetch-*.xml"),
     SHARED_PUBMED / "nlm-pubmedsample-2019.xml.gz",
 ]
 NBIB = DATA / "rispy-example_pubmed.nbib"
@@ -66,9 +66,7 @@ def _keeps_paragraphs(abstract: str | None) -> bool:
 
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.name)
 def test_medline_gives_the_xml_reference_for_every_recorded_record(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/fixtures/pubmed)")
-    data = path.read_bytes()
+    data = shared_file(path).read_bytes()
     if path.suffix == ".gz":
         data = gzip.decompress(data)
     from_xml = parse_pubmed_xml(data)
@@ -88,9 +86,8 @@ def test_medline_gives_the_xml_reference_for_every_recorded_record(path: Path) -
 
 def test_the_equivalence_covers_what_matters() -> None:
     """The recorded records reach every field the comparison claims to check."""
-    if not RECORDED[-1].exists():
-        pytest.skip("../shared/fixtures/pubmed is absent")
-    refs = parse_medline(xml_to_medline(gzip.decompress(RECORDED[-1].read_bytes()))).references
+    sample = shared_file(RECORDED[-1])
+    refs = parse_medline(xml_to_medline(gzip.decompress(sample.read_bytes()))).references
     for path in RECORDED[:-1]:
         refs += parse_medline(xml_to_medline(path.read_bytes())).references
     assert len(refs) == 188
@@ -174,7 +171,7 @@ def test_pubmed_format_saved_as_txt_is_read_as_medline(cli: RunCli, tmp_path: Pa
         assert cli("import", str(DATA / name)).exit_code == 0
     assert len(_json(cli, "list")) == 6
     # Importing the same export again changes nothing.
-    again = cli("import", str(DATA / "biopython-pubmed_result2.txt"))
+    again = ok(cli("import", str(DATA / "biopython-pubmed_result2.txt")))
     assert "0 added, 0 updated, 4 unchanged" in again.stderr
 
 
@@ -241,9 +238,7 @@ def test_structured_abstracts_split_on_their_labels(text: str, expected: int) ->
 def test_a_study_from_efetch_is_unchanged_by_its_medline_record(db_url: str) -> None:
     from refdb import api
 
-    path = SHARED_PUBMED / "efetch-structured-abstract.xml"
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/fixtures/pubmed)")
+    path = shared_file("fixtures/pubmed/efetch-structured-abstract.xml")
     library = api.open_library(db_url)
     try:
         added = library.save(parse_pubmed_xml(path.read_bytes()), source="pubmed", command="t")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import RunCli
+from tests.conftest import RunCli, ok
 from tests.test_realworld_files import REAL
 
 ZOTERO = REAL / "zotero-pubmed-records.ris"  # six PubMed records exported from Zotero
@@ -30,11 +30,11 @@ def test_an_imported_file_without_indications_is_on_the_page(
 
 
 def test_other_studies_follow_the_indications_and_tagged_ones_leave_them(cli: RunCli) -> None:
-    cli("seed")
-    cli("import", str(ZOTERO))
+    ok(cli("seed"))
+    ok(cli("import", str(ZOTERO)))
     keys = [s["key"] for s in json.loads(cli("list", "--json").stdout) if not s["indications"]]
     assert len(keys) == 6
-    cli("tag", keys[0], "Depression")
+    ok(cli("tag", keys[0], "Depression"))
     page = cli("page", "--format", "text").stdout
     assert page.index("For CRPS/RSD") < page.index("For Depression") < page.index("Other studies")
     other = page[page.index("Other studies") :]
@@ -45,5 +45,5 @@ def test_other_studies_follow_the_indications_and_tagged_ones_leave_them(cli: Ru
 
 
 def test_a_library_with_every_study_filed_has_no_other_studies(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     assert "Other studies" not in cli("page").stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,16 @@ from werkzeug import Request, Response
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient, parse_pubmed_xml
 from refdb.sources.pubmed import client as pubmed_client
-from tests.conftest import REPO, RunCli, dump
+from tests.conftest import REPO, FakeClock, RunCli, dump, ok
+from tests.plugin_shared import shared_file
 from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
     _ARTICLE,
     FIXTURES,
-    SHARED_PUBMED,
     FakePubmed,
+    SilentServer,
     fake_pubmed,
-    real_limiter,
     seed_studies,
-    unthrottled,
+    silent_server,
 )
 
 BAR_CHARS = ("━", "╸", "╺")
@@ -208,7 +207,7 @@ def test_import_stores_resolved_titles_and_reports_the_rest(
     assert "line 2: ambiguous" in result.stderr and "line 3: not found" in result.stderr
     assert "dry run, nothing written" in result.stderr
     assert studies(cli) == []
-    result = cli("import", str(titles))
+    ok(cli("import", str(titles)))
     assert [s["pmid"] for s in studies(cli)] == ["19783371"]
 
 
@@ -222,6 +221,7 @@ def test_pubmed_failing_midway_writes_nothing(
     fast_client: Callable[..., None],
     tmp_path: Path,
     db_url: str,
+    clock: FakeClock,
 ) -> None:
     """The fourth title meets a server that answers 500 forever: exit 1, nothing stored."""
     fast_client(retries=2)
@@ -240,7 +240,6 @@ def test_pubmed_failing_midway_writes_nothing(
     titles.write_text("\n".join(page_titles()) + "\n", "utf-8")
     assert cli("seed").exit_code == 0
     before = dump(db_url)
-    started = time.monotonic()
     result = cli("import", str(titles))
     assert result.exit_code == 1
     line = one_error_line(result.stderr)
@@ -248,7 +247,7 @@ def test_pubmed_failing_midway_writes_nothing(
     assert "titles.txt: line 4:" in line and "nothing stored" in line  # the file and line
     assert dump(db_url) == before
     assert len(answered) == 3 + 3  # three good answers, then the first try and two retries
-    assert time.monotonic() - started < 5
+    assert clock.slept < 5  # the retries' backoff, by the clock the client waits on
 
 
 def test_enrich_against_500_forever_writes_nothing(
@@ -267,22 +266,20 @@ def test_enrich_against_500_forever_writes_nothing(
 
 
 def test_timeout_fails_in_one_line(
-    cli: RunCli, served: HTTPServer, fast_client: Callable[..., None], db_url: str
+    cli: RunCli,
+    silent_server: SilentServer,  # noqa: F811
+    fast_client: Callable[..., None],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("REFDB_EUTILS_URL", silent_server.url)  # a server that never answers
     fast_client(timeout=0.2, retries=1)
-
-    def slow(request: Request) -> Response:
-        time.sleep(0.5)
-        return Response("<PubmedArticleSet></PubmedArticleSet>", content_type="text/xml")
-
-    served.expect_request("/efetch.fcgi").respond_with_handler(slow)
     assert cli("list").exit_code == 0
     before = dump(db_url)
-    started = time.monotonic()
     result = cli("add", "--pmid", "24075073")
     assert result.exit_code == 1
     assert "timed out" in one_error_line(result.stderr)
-    assert time.monotonic() - started < 3
+    assert silent_server.connections() == 2  # one try and one retry, then it gives up
     assert dump(db_url) == before
 
 
@@ -349,7 +346,9 @@ def test_enrich_without_refs_takes_incomplete_studies_with_pmids_in_one_batch(
 
 def _retracted_article() -> tuple[str, bytes]:
     """A retracted PubmedArticle from NLM's 2019 sample, and its PMID."""
-    sample = gzip.decompress((SHARED_PUBMED / "nlm-pubmedsample-2019.xml.gz").read_bytes())
+    sample = gzip.decompress(
+        shared_file("fixtures/pubmed/nlm-pubmedsample-2019.xml.gz").read_bytes()
+    )
     for article in _ARTICLE.findall(sample):
         body = b"<PubmedArticleSet>" + article + b"</PubmedArticleSet>"
         refs = parse_pubmed_xml(body)
@@ -392,7 +391,7 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
     assert any(n["kind"] == "RetractionIn" for n in record["notices"])
     assert "retracted" in cli("show", pmid).stdout
     assert "retracted" in cli("list").stdout
-    again = cli("check")
+    again = ok(cli("check"))
     assert f"{key}: RETRACTED:" in again.stderr  # still flagged, no longer new
     assert "retracted: " not in again.stderr.lower().replace(f"{key}: retracted:", "")
     exported = cli("export", "--format", "text").stdout
@@ -400,12 +399,12 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
     # A status set by hand is kept, and check says so rather than report a flag it did not store.
     assert cli("edit", pmid, "--set", "status=none").exit_code == 0
     for _ in range(2):
-        overruled = cli("check")
+        overruled = ok(cli("check"))
         assert f"{key}: NONE" in overruled.stderr and "(new)" not in overruled.stderr
         assert "PubMed says retracted; kept the status set by hand" in overruled.stderr
     assert show(cli, pmid)["status"] is None
     assert fetches == [pmid] * 6  # add, then one batch per check
-    history = cli("history", "--json")
+    history = ok(cli("history", "--json"))
     # Logged (and undoable): the add, the one check that changed something, and the edit.
     assert [op["command"].split()[1] for op in json.loads(history.stdout)] == [
         "edit",
@@ -420,7 +419,7 @@ def test_check_flags_a_retracted_study(cli: RunCli, served: HTTPServer, db_url: 
 def test_import_titles_keeps_to_three_requests_a_second(
     served: HTTPServer,
     fake_pubmed: FakePubmed,  # noqa: F811
-    real_limiter: Any,  # noqa: F811
+    real_limiter: Any,
     tmp_path: Path,
     db_url: str,
 ) -> None:
@@ -482,7 +481,7 @@ def test_enrich_fills_but_never_replaces_the_journal_title(cli: RunCli, served: 
     record = show(cli, "24075073")
     assert record["container_title"] == "The Journal of Pain"
     assert record["volume"] == "14a"  # other fields are refreshed
-    cli("edit", "24075073", "--set", "journal=")
+    ok(cli("edit", "24075073", "--set", "journal="))
     assert cli("enrich", "24075073").exit_code == 0
     assert show(cli, "24075073")["container_title"] is None  # cleared by hand: kept so
     assert cli("enrich", "24075073", "--force").exit_code == 0

@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, RunCli, dump
+from tests.conftest import RunCli, dump, ok
 
 PAGE_ORDER = [
     ("CRPS", ["Douglas", "Birklein", "Wertli", "Schilder", "Schwartzman"]),
@@ -44,12 +45,11 @@ def test_seeding_twice_changes_nothing(cli: RunCli, db_url: str) -> None:
     assert dump(db_url) == before
 
 
-def test_seeds_hold_only_verified_identifiers(cli: RunCli) -> None:
+def test_seeds_hold_only_verified_identifiers(cli: RunCli, seed_metadata: dict[str, Any]) -> None:
     """Guessed PMIDs (the metadata's unverified_guess) never reach the library."""
-    cli("seed")
-    metadata = json.loads((REPO.parent / "shared" / "seed-metadata.json").read_text())
+    ok(cli("seed"))
     stored = {s["title"]: s for s in json.loads(cli("list", "--json").stdout)}
-    for study in metadata["studies"]:
+    for study in seed_metadata["studies"]:
         record = stored[study["title"]]
         assert record["pmid"] == study["pmid"]
         assert record["doi"] == study["doi"]
@@ -59,7 +59,7 @@ def test_seeds_hold_only_verified_identifiers(cli: RunCli) -> None:
 
 
 def test_show_finds_a_study_by_key_pmid_doi_and_id(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     by_key = json.loads(cli("show", "schwartzman2009outpatient", "--json").stdout)
     assert by_key["pmid"] == "19783371"
     for ref in (
@@ -76,7 +76,7 @@ def test_show_finds_a_study_by_key_pmid_doi_and_id(cli: RunCli) -> None:
 
 
 def test_unknown_ref_exits_1_with_one_line(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     result = cli("show", "nosuchkey2020")
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -120,7 +120,7 @@ def test_a_bad_url_is_one_line(cli: RunCli) -> None:
 
 
 def test_unknown_indication_is_one_line(cli: RunCli) -> None:
-    cli("seed")
+    ok(cli("seed"))
     result = cli("list", "--indication", "gout")
     assert result.exit_code == 1
     assert "gout" in result.stderr
@@ -171,16 +171,17 @@ JOURNALS = ["J Pain", "Neurology", "Pain Med", "J Pain", "Pain", "Psychol Med", 
             "Am J Psychiatry", "Transl Psychiatry"]  # fmt: skip
 
 
-def test_the_page_shows_every_seed_study_in_its_group_with_links(cli: RunCli) -> None:
-    cli("seed")
+def test_the_page_shows_every_seed_study_in_its_group_with_links(
+    cli: RunCli, seed_metadata: dict[str, Any]
+) -> None:
+    ok(cli("seed"))
     result = cli("page")
     assert result.exit_code == 0, result.stderr
     page = result.stdout
     crps, depression = page.index("## For CRPS/RSD"), page.index("## For Depression")
     assert crps < depression
-    metadata = json.loads((REPO.parent / "shared" / "seed-metadata.json").read_text())
     position = -1
-    for study, journal in zip(metadata["studies"], JOURNALS, strict=True):
+    for study, journal in zip(seed_metadata["studies"], JOURNALS, strict=True):
         first = study["authors"][0]
         initials = first["initials"]
         entry = page.index(f"{first['family']} {initials}", position + 1)
@@ -201,7 +202,7 @@ def test_the_page_shows_every_seed_study_in_its_group_with_links(cli: RunCli) ->
 
 
 def test_page_formats_styles_and_output_file(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     target = tmp_path / "evidence.html"
     result = cli("page", "--format", "html", "--style", "vancouver", "-o", str(target))
     assert result.exit_code == 0 and result.stdout == ""
@@ -213,7 +214,7 @@ def test_page_formats_styles_and_output_file(cli: RunCli, tmp_path: Path) -> Non
 
 
 def test_bad_page_options(cli: RunCli, tmp_path: Path) -> None:
-    cli("seed")
+    ok(cli("seed"))
     style = cli("page", "--style", "chicago-ish")
     assert style.exit_code == 1 and style.stderr.count("\n") == 1 and "chicago-ish" in style.stderr
     assert cli("page", "--format", "pdf").exit_code == 2

@@ -8,7 +8,6 @@ missing, except in CI (REFDB_REQUIRE_TOOLS), which installs them (.ci/run).
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
 import struct
 import threading
@@ -20,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from tests.conftest import needs
 from tests.site_helpers import (
     HOSTILE_KEY,
     HOSTILE_TITLE_TEXT,
@@ -31,12 +31,8 @@ from tests.site_helpers import (
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("REFDB_REQUIRE_TOOLS"):
-    pytest.skip(
-        "chromium and chromedriver are not installed (apt-get install chromium chromium-driver; "
-        ".ci/run installs them)",
-        allow_module_level=True,
-    )
+# apt-get install chromium chromium-driver
+pytestmark = needs("chromium|chromium-browser", "chromedriver")
 
 webdriver = pytest.importorskip("selenium.webdriver")
 

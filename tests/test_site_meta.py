@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-import pytest
-
 from refdb.csl import to_csl
-from tests.conftest import SHARED, RunCli
+from tests.conftest import RunCli
+from tests.plugin_shared import SHARED_PUBMED as PUBMED
+from tests.plugin_shared import needs_shared
 from tests.site_helpers import HOSTILE_KEY, read_tags, seeded_library, studies
 
-PUBMED = SHARED / "fixtures" / "pubmed"
 INLINE = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc)>", re.IGNORECASE)
 
 
@@ -222,7 +221,7 @@ def real_pubmed_file(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.skipif(not PUBMED.is_dir(), reason="../shared/fixtures/pubmed is not there")
+@needs_shared("fixtures/pubmed/nlm-pubmedsample-2019.xml.gz")
 def test_real_pubmed_records_get_the_tags_of_what_is_stored(cli: RunCli, tmp_path: Path) -> None:
     result = cli("import", str(real_pubmed_file(tmp_path)))
     assert result.exit_code == 0, result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +20,8 @@ from refdb.cli import app
 from refdb.config import EutilsSettings
 from refdb.sources.pubmed import EutilsClient
 from refdb.sources.pubmed import client as pubmed_client
-from tests.conftest import RunCli
-from tests.pubmed.conftest import (  # noqa: F401  (fixtures used by name)
-    _ARTICLE,
-    FIXTURES,
-    Seen,
-    unthrottled,
-)
+from tests.conftest import FakeClock, RunCli, ok
+from tests.pubmed.conftest import _ARTICLE, FIXTURES, Seen
 
 WATCH = FIXTURES / "watch"
 QUERY = "ketamine AND (complex regional pain syndrome OR CRPS)"
@@ -41,6 +35,7 @@ class FakeEutils:
     """esearch: `first` for a first run (reldate), `later` for mindate/maxdate; efetch: the
     records of tests/fixtures/pubmed/watch and .../efetch."""
 
+    clock: FakeClock = field(default_factory=FakeClock)
     first: list[str] = field(default_factory=lambda: list(FIRST))
     later: list[str] = field(default_factory=lambda: list(LATER))
     count: int | None = None
@@ -48,7 +43,7 @@ class FakeEutils:
     seen: list[Seen] = field(default_factory=list)
 
     def _record(self, request: Request) -> Seen:
-        seen = Seen(time.monotonic(), request.method, request.path, dict(request.args), {})
+        seen = Seen(self.clock.now(), request.method, request.path, dict(request.args), {})
         seen.form = dict(request.form)
         self.seen.append(seen)
         return seen
@@ -81,9 +76,9 @@ class FakeEutils:
 
 
 @pytest.fixture
-def eutils(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeEutils:
+def eutils(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> FakeEutils:
     monkeypatch.setenv("REFDB_EUTILS_URL", httpserver.url_for("/"))
-    fake = FakeEutils()
+    fake = FakeEutils(clock)
     httpserver.expect_request("/esearch.fcgi").respond_with_handler(fake.esearch)
     httpserver.expect_request("/efetch.fcgi").respond_with_handler(fake.efetch)
     return fake
@@ -98,11 +93,6 @@ def any_cli(any_db_url: str) -> RunCli:
         return runner.invoke(app, ["--db", any_db_url, *args], input=input, env=env)
 
     return run
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def one_error_line(result: Result) -> str:
@@ -238,11 +228,14 @@ def test_later_run_searches_from_the_day_of_the_last_run_and_shows_pending(
     eutils.seen.clear()
     before = datetime.now(UTC)
     result = ok(cli("watch", "run"))
+    after = datetime.now(UTC)
 
     (search,) = eutils.to("esearch")
     assert search.args["datetype"] == "edat" and "reldate" not in search.args
     assert search.args["mindate"] == "2026/01/09"
-    assert search.args["maxdate"] == datetime.now(EASTERN).strftime("%Y/%m/%d")
+    # Today in Bethesda (either day, should the run cross its midnight).
+    days = {t.astimezone(EASTERN).strftime("%Y/%m/%d") for t in (before, after)}
+    assert search.args["maxdate"] in days
     # Only the record never seen before is fetched.
     assert [s.form["id"] for s in eutils.to("efetch")] == ["91000007"]
 
@@ -303,7 +296,9 @@ def test_pubmed_failure_records_nothing(
     assert watch["last_run_at"] is None and watch["pending"] == 0
 
 
-def test_429_with_retry_after_then_success(cli: RunCli, eutils: FakeEutils) -> None:
+def test_429_with_retry_after_then_success(
+    cli: RunCli, eutils: FakeEutils, clock: FakeClock
+) -> None:
     body = (FIXTURES / "rate-limit-429.json").read_text("utf-8")
     eutils.failures = [
         Response(body, status=429, headers={"Retry-After": "1"}, content_type="application/json")
@@ -311,7 +306,8 @@ def test_429_with_retry_after_then_success(cli: RunCli, eutils: FakeEutils) -> N
     ok(cli("watch", "add", "crps", "--query", QUERY))
     data = run_json(cli)
     first, second = eutils.to("esearch")
-    assert second.at - first.at >= 0.95  # Retry-After honoured
+    assert second.at - first.at >= 0.95  # Retry-After honoured (by the fake clock)
+    assert clock.sleeps == [1.0]  # and nothing really slept
     assert len(data["proposals"]) == 7
 
 

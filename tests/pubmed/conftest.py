@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +17,10 @@ from werkzeug import Request, Response
 from refdb.config import EutilsSettings
 from refdb.identifiers import normalise_doi
 from refdb.records import normalise_title
-from refdb.sources.pubmed import client as client_module
-from refdb.sources.pubmed.client import EutilsClient, RateLimiter
+from refdb.sources.pubmed.client import EutilsClient
+from tests.conftest import FakeClock
+from tests.plugin_shared import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
-SHARED_PUBMED = SHARED / "fixtures" / "pubmed"
 FIXTURES = REPO / "tests" / "fixtures" / "pubmed"
 EMAIL = "staff@example.org"
 
@@ -32,7 +29,7 @@ _ARTICLE = re.compile(rb"<PubmedArticle>.*?</PubmedArticle>", re.DOTALL)
 
 @dataclass
 class Seen:
-    """One request as the server saw it."""
+    """One request as the server saw it (`at`: by the test's fake clock)."""
 
     at: float
     method: str
@@ -49,13 +46,14 @@ class Seen:
 class FakePubmed:
     """Answers esearch from tests/fixtures/pubmed/esearch and efetch from .../efetch."""
 
+    clock: FakeClock = field(default_factory=FakeClock)
     searches: dict[str, list[str]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, request: Request) -> Seen:
         seen = Seen(
-            at=time.monotonic(),
+            at=self.clock.now(),
             method=request.method,
             path=request.path,
             args=dict(request.args),
@@ -96,6 +94,30 @@ class FakePubmed:
         return [s for s in self.seen if s.path.endswith(f"/{utility}.fcgi")]
 
 
+@dataclass
+class SilentServer:
+    """A port on 127.0.0.1 that takes connections and never answers: a stalled server, for
+    timeouts, with no sleeping handler."""
+
+    sock: socket.socket
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+
+    def connections(self) -> int:
+        """How many connections were made to it so far (each is taken and closed now)."""
+        self.sock.setblocking(False)
+        count = 0
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except BlockingIOError:
+                return count
+            connection.close()
+            count += 1
+
+
 def _esearch_response(ids: list[str]) -> Response:
     id_list = "".join(f"<Id>{i}</Id>" for i in ids)
     body = (
@@ -103,19 +125,6 @@ def _esearch_response(ids: list[str]) -> Response:
         f"<IdList>{id_list}</IdList></eSearchResult>"
     )
     return Response(body, content_type="text/xml")
-
-
-@pytest.fixture(autouse=True)
-def unthrottled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Most tests need no rate limit; the rate-limit tests ask for `real_limiter`."""
-    monkeypatch.setattr(client_module, "_LIMITER", RateLimiter(period=0.0, margin=0.0))
-
-
-@pytest.fixture
-def real_limiter(monkeypatch: pytest.MonkeyPatch) -> RateLimiter:
-    limiter = RateLimiter()
-    monkeypatch.setattr(client_module, "_LIMITER", limiter)
-    return limiter
 
 
 @pytest.fixture
@@ -140,8 +149,15 @@ def make_client(httpserver: HTTPServer) -> Iterator[Callable[..., EutilsClient]]
 
 
 @pytest.fixture
-def fake_pubmed(httpserver: HTTPServer) -> FakePubmed:
-    fake = FakePubmed()
+def silent_server() -> Iterator[SilentServer]:
+    """A server that never answers (connections wait in its listen queue)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as sock:
+        yield SilentServer(sock)
+
+
+@pytest.fixture
+def fake_pubmed(httpserver: HTTPServer, clock: FakeClock) -> FakePubmed:
+    fake = FakePubmed(clock)
     httpserver.expect_request("/esearch.fcgi").respond_with_handler(fake.esearch)
     httpserver.expect_request("/efetch.fcgi").respond_with_handler(fake.efetch)
     return fake

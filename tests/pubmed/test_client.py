@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,22 +17,24 @@ from refdb.config import EutilsSettings
 from refdb.errors import LookupFailedError
 from refdb.sources.pubmed import client as client_module
 from refdb.sources.pubmed.client import EutilsClient, RateLimiter
+from tests.conftest import FakeClock, RecordingLimiter
 
-from .conftest import EMAIL, FIXTURES, FakePubmed
+from .conftest import EMAIL, FIXTURES, FakePubmed, SilentServer
 
 MakeClient = Callable[..., EutilsClient]
 ESEARCH_OK = "<eSearchResult><Count>1</Count><IdList><Id>19783371</Id></IdList></eSearchResult>"
 
 
-def _arrivals(httpserver: HTTPServer) -> list[float]:
-    times: list[float] = []
+def _arrivals(httpserver: HTTPServer) -> list[str]:
+    """Answer every esearch; the terms that arrived."""
+    terms: list[str] = []
 
     def handler(request: Request) -> Response:
-        times.append(time.monotonic())
+        terms.append(request.args["term"])
         return Response(ESEARCH_OK, content_type="text/xml")
 
     httpserver.expect_request("/esearch.fcgi").respond_with_handler(handler)
-    return times
+    return terms
 
 
 def _max_in_any_second(times: list[float]) -> int:
@@ -79,41 +80,59 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert client.settings.requests_per_second == 10
 
 
+# The rate limiter and the retries wait by the test's fake clock (tests/conftest.py): the
+# times below are the clock's, each wait recorded in `clock.sleeps`, and nothing really sleeps.
+
+
 def test_no_more_than_three_requests_in_any_second_without_a_key(
-    make_client: MakeClient, httpserver: HTTPServer, real_limiter: RateLimiter
+    make_client: MakeClient,
+    httpserver: HTTPServer,
+    real_limiter: RecordingLimiter,
+    clock: FakeClock,
 ) -> None:
-    times = _arrivals(httpserver)
+    arrived = _arrivals(httpserver)
     # Two clients in four threads: the limit is the process's, not one client's.
     clients = [make_client(), make_client()]
-    started = time.monotonic()
+    started = clock.now()
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda i: clients[i % 2].esearch(f"q{i}"), range(7)))
-    elapsed = time.monotonic() - started
-    assert len(times) == 7
+    elapsed = clock.now() - started
+    assert len(arrived) == 7
+    times = real_limiter.starts
+    assert len(times) == 7  # every request started through the one limiter
     assert _max_in_any_second(times) <= 3
     assert 2.0 <= elapsed < 5.0  # limited, yet not throttled far beyond the limit
+    # Three at once, then three more when the window (1 s and its 0.1 s margin) has passed.
+    offsets = [round(t - started, 3) for t in sorted(times)]
+    assert offsets == [0.0, 0.0, 0.0, 1.102, 1.102, 1.102, 2.204]
 
 
 def test_ten_requests_a_second_with_a_key(
-    make_client: MakeClient, httpserver: HTTPServer, real_limiter: RateLimiter
+    make_client: MakeClient,
+    httpserver: HTTPServer,
+    real_limiter: RecordingLimiter,
+    clock: FakeClock,
 ) -> None:
-    times = _arrivals(httpserver)
+    arrived = _arrivals(httpserver)
     client = make_client(api_key="sekret")
-    started = time.monotonic()
+    started = clock.now()
     for i in range(13):
         client.esearch(f"q{i}")
-    elapsed = time.monotonic() - started
-    assert _max_in_any_second(times) <= 10
+    elapsed = clock.now() - started
+    assert arrived == [f"q{i}" for i in range(13)]
+    assert _max_in_any_second(real_limiter.starts) <= 10
     assert 1.0 <= elapsed < 3.5
 
 
-def test_429_with_retry_after_is_retried(make_client: MakeClient, httpserver: HTTPServer) -> None:
+def test_429_with_retry_after_is_retried(
+    make_client: MakeClient, httpserver: HTTPServer, clock: FakeClock
+) -> None:
     body = (FIXTURES / "rate-limit-429.json").read_text()
     assert json.loads(body)["error"] == "API rate limit exceeded"
     calls: list[float] = []
 
     def handler(request: Request) -> Response:
-        calls.append(time.monotonic())
+        calls.append(clock.now())
         if len(calls) == 1:
             return Response(
                 body, status=429, headers={"Retry-After": "1"}, content_type="application/json"
@@ -124,15 +143,43 @@ def test_429_with_retry_after_is_retried(make_client: MakeClient, httpserver: HT
     assert make_client().esearch("ketamine") == ["19783371"]
     assert len(calls) == 2
     assert calls[1] - calls[0] >= 0.95  # Retry-After honoured
+    assert clock.sleeps == [1.0]  # exactly the second it asked for, and no more
+
+
+def test_a_long_retry_after_is_capped_at_a_minute(
+    make_client: MakeClient, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    answers = [Response("busy", status=429, headers={"Retry-After": "3600"})]
+
+    def handler(request: Request) -> Response:
+        return answers.pop(0) if answers else Response(ESEARCH_OK, content_type="text/xml")
+
+    httpserver.expect_request("/esearch.fcgi").respond_with_handler(handler)
+    assert make_client().esearch("ketamine") == ["19783371"]
+    assert clock.sleeps == [60.0]
+
+
+def test_server_errors_back_off_exponentially(
+    make_client: MakeClient, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    """The client's own defaults (backoff 0.5, four retries): at once, then 1, 2 and 4 s."""
+    httpserver.expect_request("/efetch.fcgi").respond_with_data("oops", status=500)
+    with pytest.raises(LookupFailedError, match="HTTP 500"):
+        make_client(backoff_factor=0.5, max_retries=4).efetch(["1"])
+    assert len(httpserver.log) == 5
+    assert clock.sleeps == [1.0, 2.0, 4.0]
 
 
 def test_server_error_forever_fails_with_one_line(
-    make_client: MakeClient, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+    make_client: MakeClient,
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+    clock: FakeClock,
 ) -> None:
     calls: list[float] = []
 
     def handler(request: Request) -> Response:
-        calls.append(time.monotonic())
+        calls.append(clock.now())
         return Response("oops", status=500)
 
     httpserver.expect_request("/efetch.fcgi").respond_with_handler(handler)
@@ -157,17 +204,14 @@ def test_exhausted_rate_limit_fails_with_one_line(
         make_client(max_retries=1).esearch("ketamine")
 
 
-def test_timeout_fails_with_one_line(make_client: MakeClient, httpserver: HTTPServer) -> None:
-    def slow(request: Request) -> Response:
-        time.sleep(0.4)
-        return Response(ESEARCH_OK, content_type="text/xml")
-
-    httpserver.expect_request("/esearch.fcgi").respond_with_handler(slow)
-    started = time.monotonic()
+def test_timeout_fails_with_one_line(silent_server: SilentServer) -> None:
+    settings = EutilsSettings(base_url=silent_server.url, email=EMAIL, api_key=None, timeout=0.1)
     with pytest.raises(LookupFailedError, match="timed out") as failure:
-        make_client(timeout=0.1, max_retries=1).esearch("ketamine")
+        EutilsClient(settings, backoff_factor=0.001, max_retries=1).esearch("ketamine")
     assert "\n" not in str(failure.value)
-    assert time.monotonic() - started < 2.0
+    # Two tries (the message says so), not one per retry that other failures get.
+    assert "2 time(s)" in str(failure.value)
+    assert silent_server.connections() == 2
 
 
 def test_connection_refused_fails_with_one_line() -> None:
@@ -223,10 +267,8 @@ def test_hostile_efetch_answer_is_refused_fast(
 ) -> None:
     body = (FIXTURES / name).read_bytes()
     httpserver.expect_request("/efetch.fcgi").respond_with_data(body, content_type="text/xml")
-    started = time.monotonic()
     with pytest.raises(LookupFailedError, match="refused unsafe XML") as failure:
         make_client().fetch_references(["1"])
-    assert time.monotonic() - started < 1.0
     assert "\n" not in str(failure.value)
     assert "efetch" in str(failure.value)
 
@@ -240,9 +282,9 @@ def test_doi_lookup_searches_article_identifiers(
 
 
 def test_rate_limiter_window_is_shared_across_threads() -> None:
-    limiter = RateLimiter(period=0.3)
-    starts: list[float] = []
+    clock = FakeClock()
+    limiter = RateLimiter(period=0.3, clock=clock.now, sleep=clock.sleep)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda _: (limiter.acquire(2), starts.append(time.monotonic())), range(6)))
-    starts.sort()
+        starts = sorted(pool.map(lambda _: limiter.acquire(2), range(6)))
     assert all(starts[i + 2] - starts[i] >= 0.3 for i in range(len(starts) - 2))
+    assert len(clock.sleeps) == 2  # two waits for a window: six starts, two at a time

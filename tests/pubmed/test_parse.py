@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import fromstring
 
 import pytest
@@ -15,23 +16,23 @@ from refdb.errors import LookupFailedError
 from refdb.records import expand_page_range
 from refdb.sources.pubmed.parse import parse_pub_date, parse_pubmed_xml
 from refdb.sources.pubmed.resolve import is_notice
+from tests.plugin_shared import shared_file, shared_glob
 
-from .conftest import FIXTURES, SHARED, SHARED_PUBMED
-
-SAMPLE_2019 = SHARED_PUBMED / "nlm-pubmedsample-2019.xml.gz"
+from .conftest import FIXTURES
 
 
 def parse_file(name: str) -> list:  # type: ignore[type-arg]
-    return parse_pubmed_xml((SHARED_PUBMED / name).read_bytes(), source=name)
+    return parse_pubmed_xml(shared_file(f"fixtures/pubmed/{name}").read_bytes(), source=name)
 
 
 @pytest.fixture(scope="module")
 def sample_2019() -> tuple[bytes, list]:  # type: ignore[type-arg]
-    data = gzip.decompress(SAMPLE_2019.read_bytes())
-    return data, parse_pubmed_xml(data, source=SAMPLE_2019.name)
+    path = shared_file("fixtures/pubmed/nlm-pubmedsample-2019.xml.gz")
+    data = gzip.decompress(path.read_bytes())
+    return data, parse_pubmed_xml(data, source=path.name)
 
 
-@pytest.mark.parametrize("path", sorted(SHARED_PUBMED.glob("efetch-*.xml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_glob("fixtures/pubmed/efetch-*.xml"), ids=lambda p: p.name)
 def test_every_shared_efetch_file_parses(path: Path) -> None:
     raw = path.read_bytes()
     refs = parse_pubmed_xml(raw, source=path.name)
@@ -142,7 +143,7 @@ def test_books_are_stored_as_book_or_chapter() -> None:
 
 
 def test_a_broken_article_never_spoils_the_batch(caplog: pytest.LogCaptureFixture) -> None:
-    good = (SHARED_PUBMED / "efetch-collective-author.xml").read_text()
+    good = shared_file("fixtures/pubmed/efetch-collective-author.xml").read_text()
     article = re.search(r"<PubmedArticle>.*</PubmedArticle>", good, re.DOTALL)
     assert article
     xml = (
@@ -252,8 +253,8 @@ def test_2019_sample_retractions(sample_2019: tuple[bytes, list]) -> None:  # ty
     assert all(r.status != "retracted" for r in notices)
 
 
-def test_seed_fixtures_carry_the_verified_fields() -> None:
-    metadata = json.loads((SHARED / "seed-metadata.json").read_text("utf-8"))["studies"]
+def test_seed_fixtures_carry_the_verified_fields(seed_metadata: dict[str, Any]) -> None:
+    metadata = seed_metadata["studies"]
     index = json.loads((FIXTURES / "seed-studies.json").read_text("utf-8"))["studies"]
     for study in metadata:
         pmid = index[str(study["seed_order"])]["pmid"]

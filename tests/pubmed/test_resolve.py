@@ -17,8 +17,9 @@ from refdb.sources.pubmed.resolve import (
     title_queries,
     title_similarity,
 )
+from tests.plugin_shared import shared_file
 
-from .conftest import SHARED, FakePubmed
+from .conftest import FakePubmed
 
 MakeClient = Callable[..., EutilsClient]
 HEADINGS = ("For CRPS/RSD", "For Depression")
@@ -26,7 +27,7 @@ HEADINGS = ("For CRPS/RSD", "For Depression")
 
 def page_titles() -> list[str]:
     """The study titles as the clinic's page prints them (no-break spaces and all), in order."""
-    lines = (SHARED / "seed-page.txt").read_text("utf-8").splitlines()
+    lines = shared_file("seed-page.txt").read_text("utf-8").splitlines()
     start = [" ".join(line.split()) for line in lines].index(HEADINGS[0])
     return [
         line.strip()

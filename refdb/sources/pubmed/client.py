@@ -17,7 +17,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -60,28 +60,46 @@ log = logging.getLogger(__name__)
 
 
 class RateLimiter:
-    """A thread-safe sliding window: at most `rate` request starts in any `period` seconds."""
+    """A thread-safe sliding window: at most `rate` request starts in any `period` seconds.
 
-    def __init__(self, period: float = 1.0, margin: float = 0.1) -> None:
+    `clock` and `sleep` are the time it keeps and waits by (the monotonic clock, for real);
+    every wait between requests, retries' backoff and Retry-After included, goes through them.
+    """
+
+    def __init__(
+        self,
+        period: float = 1.0,
+        margin: float = 0.1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         # NCBI counts requests as they arrive; the margin keeps a request that was slow on
         # the wire from landing in the same second as a later one.
         self.period = period + margin
+        self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._starts: deque[float] = deque()
 
-    def acquire(self, rate: float) -> None:
-        """Block until one more request may start, then record its start."""
+    def acquire(self, rate: float) -> float:
+        """Block until one more request may start, then record its start and return it."""
         limit = max(1, int(rate))
         with self._lock:
             while True:
-                now = time.monotonic()
+                now = self.clock()
                 while self._starts and now - self._starts[0] >= self.period:
                     self._starts.popleft()
                 if len(self._starts) < limit:
                     self._starts.append(now)
-                    return
+                    return now
                 # A little slack so the window has truly passed when we wake.
-                time.sleep(self.period - (now - self._starts[0]) + 0.002)
+                self.sleep(self.period - (now - self._starts[0]) + 0.002)
+
+    def pause(self, seconds: float) -> None:
+        """Wait `seconds` (none when not positive) by this limiter's clock."""
+        if seconds > 0:
+            self.sleep(seconds)
 
     def reset(self) -> None:
         """Forget earlier requests."""
@@ -115,7 +133,12 @@ class _ThrottledRetry(Retry):
     rate: ClassVar[float] = 3.0
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        super().sleep(response)
+        # urllib3's own sleep waits with time.sleep; this waits the same time (Retry-After,
+        # else the backoff) by the limiter's clock, so every wait is in one injectable place.
+        retry_after = None
+        if response is not None and self.respect_retry_after_header:
+            retry_after = self.get_retry_after(response)
+        _LIMITER.pause(retry_after or self.get_backoff_time())
         _LIMITER.acquire(self.rate)
 
 
