@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from refdb.errors import RefdbError
 from refdb.store.database import CHANGED
 from refdb.store.models import Change, Identifier, Indication, Operation, Study, table
 from refdb.store.rows import (
+    CHUNK,
     chunks,
     delete_studies,
     indication_snapshot,
@@ -62,12 +63,15 @@ class Recorder:
         self._before: dict[Entity, dict[str, Any] | None] = {}
         self.operation_id: int | None = None
         self.undoes: Operation | None = None
-        """The operation this one undoes (set by `undo`)."""
+        """The operation this one undoes (set by `undo`; it records this one as its undo)."""
+        self.undoes_id: int | None = None
+        """Its id, which this operation's row holds."""
         self._after: dict[Entity, dict[str, Any]] = {}
         """The state of rows a writer built itself (new studies), so `finish` need not read
         them back."""
         # After `finish`: the studies that really changed (the search index refreshes these).
         self.changed_studies: list[int] = []
+        self._logged: Operation | None = None
 
     def touch(self, entity: Entity) -> None:
         """Call before changing an existing study or indication."""
@@ -92,13 +96,36 @@ class Recorder:
         reads it back instead."""
         self._after.pop(entity, None)
 
+    def log(self, changes: list[dict[str, Any]]) -> None:
+        """Log changes the caller knows exactly (entity, entity_id, before, after), without
+        reading any row back: undo, which has them from the log."""
+        changes = [c for c in changes if c["before"] != c["after"]]
+        if not changes:
+            return
+        operation = self._operation()
+        for change in changes:
+            change["operation_id"] = operation.id
+        self.session.execute(insert(table(Change)), changes)
+        self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
+
+    def _operation(self) -> Operation:
+        """This operation's row, made (and flushed) on first need."""
+        if self._logged is None:
+            self._logged = Operation(
+                at=now(),
+                user=current_user(),
+                command=self.command,
+                undoes=self.undoes_id,
+            )
+            self.session.add(self._logged)
+            self.session.flush()
+        return self._logged
+
     def finish(self) -> Operation | None:
         """Log the operation with each row's before and after; None when nothing changed.
 
         Rows are compared and logged 500 at a time, each slice with one executemany, so an
         import of 100,000 studies never holds all their snapshots at once."""
-        operation: Operation | None = None
-        self.changed_studies = []
         entities = list(self._before)
         for chunk in chunks(entities):
             after = snapshots(self.session, [e for e in chunk if e not in self._after])
@@ -108,21 +135,8 @@ class Recorder:
                 for e in chunk
                 if self._before[e] != after[e]
             ]
-            if not changes:
-                continue
-            if operation is None:
-                operation = Operation(
-                    at=now(),
-                    user=current_user(),
-                    command=self.command,
-                    undoes=self.undoes.id if self.undoes else None,
-                )
-                self.session.add(operation)
-                self.session.flush()
-            for change in changes:
-                change["operation_id"] = operation.id
-            self.session.execute(insert(table(Change)), changes)
-            self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
+            self.log(changes)
+        operation = self._logged
         if operation is None:
             return None
         self.session.info[CHANGED] = True
@@ -176,16 +190,6 @@ def changed_studies(session: Session, operation_id: int) -> list[int]:
     )
 
 
-def _net_changes(operation: Operation) -> dict[Entity, tuple[Any, Any]]:
-    """Per row: its state before the operation and after it."""
-    net: dict[Entity, tuple[Any, Any]] = {}
-    for change in operation.changes:
-        entity = (change.entity, change.entity_id)
-        before = net[entity][0] if entity in net else change.before
-        net[entity] = (before, change.after)
-    return net
-
-
 def _describe(entity: Entity, state: dict[str, Any] | None) -> str:
     kind, entity_id = entity
     if state and kind == "study":
@@ -210,39 +214,37 @@ def _blocker(session: Session, operation: Operation, entity: Entity) -> Operatio
     return later
 
 
-def _check_identifiers_free(
-    session: Session, target: Operation, net: dict[Entity, tuple[Any, Any]]
-) -> None:
-    """Refuse, naming who holds it, when a study to put back has a key or identifier that
-    another study took since (a study removed, then the same PMID imported again)."""
-    ours = {entity_id for (kind, entity_id) in net if kind == "study"}
-    for (kind, _entity_id), (before, _after) in net.items():
-        if kind != "study" or before is None:
-            continue
-        wanted = [("key", before["study"]["key"])] + [
-            (i["kind"], i["value"]) for i in before["identifiers"]
+def _check_keys_free(session: Session, target_id: int, befores: list[dict[str, Any]]) -> None:
+    """Refuse, naming who holds it, when a study to put back has a key or identifier another
+    study took since (a study removed, then the same PMID imported again). Called once the
+    operation's own studies are removed: whoever holds one now is another study."""
+    keys = {b["study"]["key"] for b in befores}
+    wanted = {(i["kind"], i["value"]) for b in befores for i in b["identifiers"]}
+    held: list[tuple[str, str, Study]] = []
+    for chunk in chunks(sorted(keys)):
+        held += [
+            ("key", s.key, s) for s in session.scalars(select(Study).where(Study.key.in_(chunk)))
         ]
-        for ident_kind, value in wanted:
-            holder = session.scalars(
-                select(Study).where(Study.key == value, Study.id.notin_(ours))
-                if ident_kind == "key"
-                else select(Study)
-                .join(Identifier, Identifier.study_id == Study.id)
-                .where(
-                    Identifier.kind == ident_kind,
-                    Identifier.value == value,
-                    Study.id.notin_(ours),
-                )
-            ).first()
-            if holder is None:
-                continue
-            blocker = _blocker(session, target, ("study", holder.id))
-            who = f" (operation {blocker.id}: {blocker.command})" if blocker else ""
-            label = "key" if ident_kind in ("key", "alias") else ident_kind.upper()
-            raise RefdbError(
-                f"cannot undo operation {target.id}: {label} {value} now belongs to study "
-                f"{holder.key}{who}; undo or remove that first"
-            )
+    values = sorted({value for _, value in wanted})
+    for chunk in chunks(values):
+        for kind, value, study in session.execute(
+            select(Identifier.kind, Identifier.value, Study)
+            .join(Study, Study.id == Identifier.study_id)
+            .where(Identifier.value.in_(chunk))
+        ):
+            if (kind, value) in wanted:
+                held.append((kind, value, study))
+    if not held:
+        return
+    kind, value, holder = held[0]
+    target = session.get(Operation, target_id)
+    blocker = _blocker(session, target, ("study", holder.id)) if target else None
+    who = f" (operation {blocker.id}: {blocker.command})" if blocker else ""
+    label = "key" if kind in ("key", "alias") else kind.upper()
+    raise RefdbError(
+        f"cannot undo operation {target_id}: {label} {value} now belongs to study "
+        f"{holder.key}{who}; undo or remove that first"
+    )
 
 
 def pick_operation(session: Session, operation_id: int | None) -> Operation:
@@ -280,42 +282,88 @@ def _undo_depth(session: Session, operation: Operation) -> int:
     return depth
 
 
+def _study_changes(session: Session, operation_id: int) -> Iterator[list[Any]]:
+    """The operation's study changes, 500 at a time (id, entity id, before, after): an import
+    of 100,000 studies is undone without holding its log in memory."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Change.id, Change.entity_id, Change.before, Change.after)
+            .where(Change.operation_id == operation_id, Change.entity == "study", Change.id > last)
+            .order_by(Change.id)
+            .limit(CHUNK)
+        ).all()
+        if not rows:
+            return
+        yield list(rows)
+        last = rows[-1][0]
+
+
 def undo(session: Session, recorder: Recorder, operation_id: int | None) -> Operation:
     """Reverse an operation, provided nothing later changed the same rows, as the step of a
-    transaction whose `recorder` then logs it as an operation that undoes it; returns the
-    operation undone."""
+    transaction whose `recorder` logs it as an operation that undoes it; returns the
+    operation undone.
+
+    Studies are handled 500 at a time: each is checked to be as the operation left it, then
+    removed; once all are removed, each is put back as it was before (so that identifiers
+    that moved between studies, a merge, never collide) and the undo's own change logged
+    from what the log already holds, nothing read back. Indications are few: updated in
+    place, so that the links of studies outside the operation survive."""
     target = pick_operation(session, operation_id)
-    net = _net_changes(target)
-    current = snapshots(session, net)
-    for entity, (_before, after) in net.items():
-        if current[entity] != after:
-            blocker = _blocker(session, target, entity)
-            who = (
-                f"operation {blocker.id} ({blocker.command}) changed {_describe(entity, after)} later;"
-                f" undo it first"
-                if blocker
-                else f"{_describe(entity, after)} has changed since"
-            )
-            raise RefdbError(f"cannot undo operation {target.id}: {who}")
-    _check_identifiers_free(session, target, net)
     target_id = target.id
-    recorder.touch_all(net)
-    # Studies are removed first and put back afterwards, so that identifiers that moved
-    # between studies (a merge) never collide; indications are updated in place so that
-    # the links of studies outside this operation survive.
-    studies = [(e, states) for e, states in net.items() if e[0] == "study"]
-    indications = [(e, states) for e, states in net.items() if e[0] == "indication"]
-    for entity, (before, _after) in indications:
+    recorder.undoes_id = target_id  # before anything is logged: the row names what it undoes
+    indications = {
+        ("indication", c.entity_id): (c.before, c.after)
+        for c in session.scalars(
+            select(Change)
+            .where(Change.operation_id == target_id, Change.entity == "indication")
+            .order_by(Change.id)
+        )
+    }
+    current = snapshots(session, indications)
+    for entity, (_before, after) in indications.items():
+        if current[entity] != after:
+            _refuse_changed(session, target, entity, after)
+    for rows in _study_changes(session, target_id):
+        now_held = study_snapshots(session, [entity_id for _, entity_id, _, _ in rows])
+        for _, entity_id, _before, after in rows:
+            if now_held.get(entity_id) != after:
+                _refuse_changed(session, target, ("study", entity_id), after)
+    recorder.touch_all(indications)
+    for entity, (before, _after) in indications.items():
         if before is not None:
             restore_indication(session, entity[1], before)
     session.flush()
-    delete_studies(session, [entity[1] for entity, _states in studies])
+    for rows in _study_changes(session, target_id):
+        delete_studies(session, [entity_id for _, entity_id, _, _ in rows])
     session.expunge_all()
-    insert_snapshots(session, [before for _e, (before, _a) in studies if before is not None])
+    for rows in _study_changes(session, target_id):
+        befores = [before for _, _, before, _ in rows if before is not None]
+        _check_keys_free(session, target_id, befores)
+        insert_snapshots(session, befores)
+        recorder.log(
+            [
+                {"entity": "study", "entity_id": entity_id, "before": after, "after": before}
+                for _, entity_id, before, after in rows
+            ]
+        )
     session.flush()
-    for entity, (before, _after) in indications:
+    for entity, (before, _after) in indications.items():
         if before is None:
             restore_indication(session, entity[1], None)
     target = session.get(Operation, target_id) or target
-    recorder.undoes = target
+    recorder.undoes = target  # the row as this session now holds it (expunged above)
     return target
+
+
+def _refuse_changed(
+    session: Session, target: Operation, entity: Entity, after: dict[str, Any] | None
+) -> NoReturn:
+    blocker = _blocker(session, target, entity)
+    who = (
+        f"operation {blocker.id} ({blocker.command}) changed {_describe(entity, after)} later;"
+        f" undo it first"
+        if blocker
+        else f"{_describe(entity, after)} has changed since"
+    )
+    raise RefdbError(f"cannot undo operation {target.id}: {who}")
