@@ -1,19 +1,64 @@
-"""Likely duplicates: the same DOI or PMID, or a near-identical title with the same year."""
+"""Likely duplicates: the same DOI or PMID, or a near-identical title with the same year.
+
+The rule for one pair is `pair_reason`. Finding the pairs does not apply it to every pair of
+the library: candidates come from blocks that provably hold every pair the rule accepts, and
+the rule then decides each candidate exactly as it would have among all pairs:
+
+- pairs sharing a PMID or DOI (an index of the identifiers);
+- pairs whose titles can score at least `TITLE_THRESHOLD`. Those are compared only within
+  blocks the rule allows: the same year (or an unknown year on either side), and no identifier
+  kind held by both (two different PMIDs, or two different DOIs, are never one study). Within a
+  block, rapidfuzz's `process.cdist` scores every pair of titles in C, on both cores, with a
+  cut-off a point below the threshold (so that no rounding at the edge can lose a pair), and
+  only titles whose lengths allow the threshold meet at all: fuzz.ratio is
+  100 * (1 - d / (len1 + len2)) with an edit distance d >= |len1 - len2|, so a score of 92
+  needs |len1 - len2| <= 0.08 * (len1 + len2).
+
+The studies are read with Core (id, year, normalised title, PMIDs and DOIs); References are
+built only for the studies in the pairs found.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import combinations, combinations_with_replacement
+from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from refdb.records import Reference
-from refdb.store.models import Study, StudyIndication
-from refdb.store.rows import to_reference
+from refdb.store.models import Identifier, Study, table
+from refdb.store.rows import references_for
 
 TITLE_THRESHOLD = 92.0
 """rapidfuzz ratio (0-100) of normalised titles above which two studies of one year match."""
+
+_CUTOFF = TITLE_THRESHOLD - 1.0
+"""cdist's cut-off: below the threshold, so that a pair at the edge is never lost to rounding;
+`pair_reason` then applies the threshold itself."""
+_LENGTH_SLACK = 1.0 - _CUTOFF / 100.0
+"""Titles of lengths a and b can score the cut-off only when |a - b| <= slack * (a + b)."""
+_CELLS = 4_000_000
+"""Score cells (bytes) per cdist call: bounds the memory of one comparison."""
+_KIND_BITS = {"pmid": 1, "doi": 2}
+
+
+class StudyKey(NamedTuple):
+    """What the rule reads of a study: its id, year, normalised title and PMIDs/DOIs."""
+
+    id: int
+    year: int | None
+    title: str
+    ids: frozenset[tuple[str, str]]  # (kind, value in lower case), kind "pmid" or "doi"
+
+    @property
+    def kinds(self) -> int:
+        """The identifier kinds held, as bits (1: PMID, 2: DOI)."""
+        return sum({_KIND_BITS[kind] for kind, _ in self.ids})
 
 
 @dataclass
@@ -26,53 +71,131 @@ class DuplicatePair:
     reason: str
 
 
-def _pair_reason(a: Study, b: Study) -> tuple[float, str] | None:
-    ids_a = {(i.kind, i.value.lower()) for i in a.identifiers if i.kind in ("pmid", "doi")}
-    ids_b = {(i.kind, i.value.lower()) for i in b.identifiers if i.kind in ("pmid", "doi")}
-    shared = ids_a & ids_b
-    if shared:
-        kind, value = sorted(shared)[0]
-        return 100.0, f"same {kind.upper()} {value}"
-    kinds_a, kinds_b = dict(ids_a), dict(ids_b)
-    if any(k in kinds_a and k in kinds_b and kinds_a[k] != kinds_b[k] for k in ("pmid", "doi")):
-        return None  # different identifiers of the same kind: different studies
+def pair_reason(a: StudyKey, b: StudyKey) -> tuple[float, str] | None:
+    """The score and reason when `a` and `b` (the older first) are likely one study, else None.
+
+    Different known years: never. The same PMID or DOI: 100. A different PMID, or a different
+    DOI: never. Otherwise the normalised titles' rapidfuzz ratio, when it reaches the threshold.
+    """
     if a.year is not None and b.year is not None and a.year != b.year:
         return None
-    score = float(fuzz.ratio(a.title_norm, b.title_norm))
+    shared = a.ids & b.ids
+    if shared:
+        kind, value = min(shared)
+        return 100.0, f"same {kind.upper()} {value}"
+    if a.kinds & b.kinds:
+        return None  # different identifiers of the same kind: different studies
+    score = float(fuzz.ratio(a.title, b.title))
     if score >= TITLE_THRESHOLD:
         return score, "near-identical title" + (f" and year {a.year}" if a.year else "")
     return None
 
 
-def find_duplicates(session: Session) -> list[DuplicatePair]:
-    """Every likely duplicate pair, best match first."""
-    studies = session.scalars(
-        select(Study)
-        .options(
-            selectinload(Study.identifiers),
-            selectinload(Study.authors),
-            selectinload(Study.links).selectinload(StudyIndication.indication),
+def study_keys(session: Session) -> list[StudyKey]:
+    """Every study as the rule reads it, by id: two Core queries, no ORM objects."""
+    studies, identifiers = table(Study), table(Identifier)
+    held: dict[int, set[tuple[str, str]]] = {}
+    for study_id, kind, value in session.execute(
+        select(identifiers.c.study_id, identifiers.c.kind, identifiers.c.value).where(
+            identifiers.c.kind.in_(tuple(_KIND_BITS))
         )
-        .order_by(Study.id)
-    ).all()
-    # Only studies of the same year (or of unknown year) can be one study: compare within
-    # those buckets rather than every pair.
-    by_year: dict[int | None, list[Study]] = {}
+    ):
+        held.setdefault(study_id, set()).add((kind, value.lower()))
+    return [
+        StudyKey(study_id, year, title, frozenset(held.get(study_id, ())))
+        for study_id, year, title in session.execute(
+            select(studies.c.id, studies.c.year, studies.c.title_norm).order_by(studies.c.id)
+        )
+    ]
+
+
+def candidate_pairs(studies: Sequence[StudyKey]) -> set[tuple[int, int]]:
+    """Id pairs (smaller first) holding every pair `pair_reason` accepts, and few others."""
+    found: set[tuple[int, int]] = set()
+    by_identifier: dict[tuple[str, str], list[int]] = {}
     for study in studies:
-        by_year.setdefault(study.year, []).append(study)
-    undated = by_year.get(None, [])
-    candidates: set[tuple[int, int]] = set()
-    for year, bucket in by_year.items():
-        pool = bucket if year is None else bucket + undated
-        for i, first in enumerate(pool):
-            for second in pool[i + 1 :]:
-                candidates.add((min(first.id, second.id), max(first.id, second.id)))
-    by_id = {s.id: s for s in studies}
-    pairs: list[DuplicatePair] = []
-    for first_id, second_id in sorted(candidates):
-        first, second = by_id[first_id], by_id[second_id]
-        found = _pair_reason(first, second)
+        for identifier in study.ids:
+            by_identifier.setdefault(identifier, []).append(study.id)
+    for same in by_identifier.values():
+        found.update(_ordered(a, b) for a, b in combinations(same, 2))
+    blocks: dict[int | None, dict[int, list[StudyKey]]] = {}
+    for study in studies:
+        blocks.setdefault(study.year, {}).setdefault(study.kinds, []).append(study)
+    undated = blocks.get(None, {})
+    for year, by_kinds in blocks.items():
+        # A year's studies meet that year's and the undated ones (the undated meet each other
+        # once); two studies that both hold a PMID, or both a DOI, never match by title.
+        meeting = [
+            (first, second)
+            for (kinds_a, first), (kinds_b, second) in combinations_with_replacement(
+                by_kinds.items(), 2
+            )
+            if not kinds_a & kinds_b
+        ]
+        if year is not None:
+            meeting += [
+                (first, second)
+                for kinds_a, first in by_kinds.items()
+                for kinds_b, second in undated.items()
+                if not kinds_a & kinds_b
+            ]
+        for first, second in meeting:
+            found.update(_close_titles(first, second, first is second))
+    return found
+
+
+def _close_titles(
+    left: list[StudyKey], right: list[StudyKey], same: bool
+) -> Iterator[tuple[int, int]]:
+    """Id pairs, one study from each side (or two of one side), whose titles score at least
+    the cut-off: every pair of titles whose lengths allow it is scored."""
+    queries = sorted(left, key=lambda s: len(s.title))
+    choices = queries if same else sorted(right, key=lambda s: len(s.title))
+    lengths = [len(s.title) for s in choices]
+    step = max(1, min(len(queries), _CELLS // max(1, len(choices))))
+    for start in range(0, len(queries), step):
+        rows = queries[start : start + step]
+        shortest, longest = len(rows[0].title), len(rows[-1].title)
+        # |a - b| <= slack * (a + b)  <=>  a * (1 - s) / (1 + s) <= b <= a * (1 + s) / (1 - s)
+        low = start if same else bisect_left(lengths, shortest * _SHRINK)
+        high = bisect_right(lengths, longest / _SHRINK)
+        if low >= high:
+            continue
+        scores = process.cdist(
+            [s.title for s in rows],
+            [s.title for s in choices[low:high]],
+            scorer=fuzz.ratio,
+            score_cutoff=_CUTOFF,
+            dtype="uint8",
+            workers=-1,
+        )
+        for row, column in zip(*scores.nonzero(), strict=True):
+            a, b = rows[row].id, choices[low + column].id
+            if a != b:
+                yield _ordered(a, b)
+
+
+_SHRINK = (1.0 - _LENGTH_SLACK) / (1.0 + _LENGTH_SLACK)
+"""The shortest length, as a share of a title's length, that can still score the cut-off."""
+
+
+def _ordered(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def find_duplicates(session: Session) -> list[DuplicatePair]:
+    """Every likely duplicate pair, best match first (ties: by the older study's id)."""
+    studies = study_keys(session)
+    by_id = {study.id: study for study in studies}
+    scored: list[tuple[float, int, int, str]] = []
+    for a, b in candidate_pairs(studies):
+        found = pair_reason(by_id[a], by_id[b])
         if found:
-            pairs.append(DuplicatePair(to_reference(first), to_reference(second), *found))
-    pairs.sort(key=lambda p: (-p.score, p.keep.id or 0, p.other.id or 0))
-    return pairs
+            scored.append((-found[0], a, b, found[1]))
+    scored.sort()
+    wanted = sorted({i for _, a, b, _ in scored for i in (a, b)})
+    references = {ref.id: ref for ref in references_for(session, wanted)}
+    return [
+        DuplicatePair(references[a], references[b], -negated, reason)
+        for negated, a, b, reason in scored
+    ]
