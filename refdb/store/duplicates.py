@@ -42,8 +42,9 @@ _CUTOFF = TITLE_THRESHOLD - 1.0
 `pair_reason` then applies the threshold itself."""
 _LENGTH_SLACK = 1.0 - _CUTOFF / 100.0
 """Titles of lengths a and b can score the cut-off only when |a - b| <= slack * (a + b)."""
-_CELLS = 4_000_000
-"""Score cells (bytes) per cdist call: bounds the memory of one comparison."""
+_ROWS = 32
+"""Titles compared per cdist call: a few titles of about one length against the titles whose
+lengths they can meet (and, in one block, only the ones after them)."""
 _KIND_BITS = {"pmid": 1, "doi": 2}
 
 
@@ -151,10 +152,10 @@ def _close_titles(
     the cut-off: every pair of titles whose lengths allow it is scored."""
     queries = sorted(left, key=lambda s: len(s.title))
     choices = queries if same else sorted(right, key=lambda s: len(s.title))
-    lengths = [len(s.title) for s in choices]
-    step = max(1, min(len(queries), _CELLS // max(1, len(choices))))
-    for start in range(0, len(queries), step):
-        rows = queries[start : start + step]
+    titles = [s.title for s in choices]
+    lengths = [len(title) for title in titles]
+    for start in range(0, len(queries), _ROWS):
+        rows = queries[start : start + _ROWS]
         shortest, longest = len(rows[0].title), len(rows[-1].title)
         # |a - b| <= slack * (a + b)  <=>  a * (1 - s) / (1 + s) <= b <= a * (1 + s) / (1 - s)
         low = start if same else bisect_left(lengths, shortest * _SHRINK)
@@ -163,7 +164,7 @@ def _close_titles(
             continue
         scores = process.cdist(
             [s.title for s in rows],
-            [s.title for s in choices[low:high]],
+            titles[low:high],
             scorer=fuzz.ratio,
             score_cutoff=_CUTOFF,
             dtype="uint8",
