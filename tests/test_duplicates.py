@@ -272,6 +272,25 @@ def test_blocked_search_finds_exactly_what_every_pair_finds(
     assert any(score == THRESHOLD for score, _, _, _ in blocked)
 
 
+def test_titles_at_the_largest_length_difference_are_compared(tmp_path: Path) -> None:
+    # A title and itself with four letters added score exactly 92 at 23 and 27 letters (the
+    # largest difference in length a match allows), and 91.7 at 22 and 26.
+    rng = random.Random(5)
+    refs = []
+    for length in (22, 23):
+        for _ in range(40):
+            stem = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(length))
+            refs += [Reference(title=stem, year=2020), Reference(title=stem + "aeio", year=2020)]
+    library = Library(f"sqlite:///{tmp_path / 'lengths.sqlite'}")
+    try:
+        assert library.save(refs, source="test", command="test").count("added") == 160
+        found = as_rows(list_duplicates(library))
+        assert found == every_pair(library)
+        assert [score for score, _, _, _ in found] == [THRESHOLD] * 40
+    finally:
+        library.close()
+
+
 REAL = REPO / "tests" / "data" / "realworld"
 
 
