@@ -33,14 +33,6 @@ THRESHOLD = 92.0  # the rule's threshold, as the design states it
 # --- every pair, the rule as written ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Seen:
-    id: int
-    year: int | None
-    title: str
-    ids: frozenset[tuple[str, str]]
-
-
 def every_pair(library: Library) -> list[tuple[float, int, int, str]]:
     """(score, older id, newer id, reason) of every pair of studies the rule accepts, best
     first: each of the n * (n - 1) / 2 pairs is judged, from the studies' public records."""
@@ -48,27 +40,24 @@ def every_pair(library: Library) -> list[tuple[float, int, int, str]]:
     for ref in library.studies():
         assert ref.id is not None
         pairs = (("pmid", ref.pmid), ("doi", ref.doi))
-        ids = {(kind, value.lower()) for kind, value in pairs if value}
-        seen.append(_Seen(ref.id, ref.year, normalise_title(ref.title), frozenset(ids)))
-    seen.sort(key=lambda s: s.id)
+        ids = frozenset((kind, value.lower()) for kind, value in pairs if value)
+        kinds = frozenset(kind for kind, _ in ids)
+        seen.append((ref.id, ref.year, normalise_title(ref.title), ids, kinds))
+    seen.sort()
     found = []
-    for i, a in enumerate(seen):
-        kinds_a = dict(a.ids)
-        for b in seen[i + 1 :]:
-            if a.year is not None and b.year is not None and a.year != b.year:
+    for i, (id_a, year_a, title_a, ids_a, kinds_a) in enumerate(seen):
+        for id_b, year_b, title_b, ids_b, kinds_b in seen[i + 1 :]:
+            if year_a is not None and year_b is not None and year_a != year_b:
                 continue
-            shared = a.ids & b.ids
+            shared = ids_a & ids_b
             if shared:
                 kind, value = sorted(shared)[0]
-                found.append((100.0, a.id, b.id, f"same {kind.upper()} {value}"))
-                continue
-            kinds_b = dict(b.ids)
-            if any(k in kinds_a and k in kinds_b for k in ("pmid", "doi")):
-                continue  # a different PMID, or a different DOI: never one study
-            score = float(fuzz.ratio(a.title, b.title))
-            if score >= THRESHOLD:
-                year = f" and year {a.year}" if a.year else ""
-                found.append((score, a.id, b.id, f"near-identical title{year}"))
+                found.append((100.0, id_a, id_b, f"same {kind.upper()} {value}"))
+            elif not kinds_a & kinds_b:  # else a different PMID, or DOI: never one study
+                score = float(fuzz.ratio(title_a, title_b))
+                if score >= THRESHOLD:
+                    year = f" and year {year_a}" if year_a else ""
+                    found.append((score, id_a, id_b, f"near-identical title{year}"))
     found.sort(key=lambda f: (-f[0], f[1], f[2]))
     return found
 
