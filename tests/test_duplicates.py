@@ -261,7 +261,7 @@ def test_blocked_search_finds_exactly_what_every_pair_finds(
     assert any(score == THRESHOLD for score, _, _, _ in blocked)
 
 
-def test_titles_at_the_largest_length_difference_are_compared(tmp_path: Path) -> None:
+def test_titles_at_the_largest_length_difference_are_compared(any_db_url: str) -> None:
     # A title and itself with four letters added score exactly 92 at 23 and 27 letters (the
     # largest difference in length a match allows), and 91.7 at 22 and 26.
     rng = random.Random(5)
@@ -270,7 +270,7 @@ def test_titles_at_the_largest_length_difference_are_compared(tmp_path: Path) ->
         for _ in range(40):
             stem = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(length))
             refs += [Reference(title=stem, year=2020), Reference(title=stem + "aeio", year=2020)]
-    library = Library(f"sqlite:///{tmp_path / 'lengths.sqlite'}")
+    library = Library(any_db_url)
     try:
         assert library.save(refs, source="test", command="test").count("added") == 160
         found = as_rows(list_duplicates(library))
