@@ -8,7 +8,7 @@ the rule then decides each candidate exactly as it would have among all pairs:
 - pairs whose titles can score at least `TITLE_THRESHOLD`. Those are compared only within
   blocks the rule allows: the same year (or an unknown year on either side), and no identifier
   kind held by both (two different PMIDs, or two different DOIs, are never one study). Within a
-  block, rapidfuzz's `process.cdist` scores every pair of titles in C, on both cores, with a
+  block, rapidfuzz's `process.cdist` scores every pair of titles in C, on every core, with a
   cut-off a point below the threshold (so that no rounding at the edge can lose a pair), and
   only titles whose lengths allow the threshold meet at all: fuzz.ratio is
   100 * (1 - d / (len1 + len2)) with an edit distance d >= |len1 - len2|, so a score of 92
@@ -40,8 +40,11 @@ TITLE_THRESHOLD = 92.0
 _CUTOFF = TITLE_THRESHOLD - 1.0
 """cdist's cut-off: below the threshold, so that a pair at the edge is never lost to rounding;
 `pair_reason` then applies the threshold itself."""
-_LENGTH_SLACK = 1.0 - _CUTOFF / 100.0
-"""Titles of lengths a and b can score the cut-off only when |a - b| <= slack * (a + b)."""
+_SLACK = 1.0 - _CUTOFF / 100.0
+_SHRINK = (1.0 - _SLACK) / (1.0 + _SLACK)
+"""Titles of lengths a and b can score the cut-off only when |a - b| <= slack * (a + b), that
+is when b lies between a * shrink and a / shrink (shrink = 0.835; the threshold itself needs
+0.852)."""
 _ROWS = 32
 """Titles compared per cdist call: a few titles of about one length against the titles whose
 lengths they can meet (and, in one block, only the ones after them)."""
@@ -157,7 +160,6 @@ def _close_titles(
     for start in range(0, len(queries), _ROWS):
         rows = queries[start : start + _ROWS]
         shortest, longest = len(rows[0].title), len(rows[-1].title)
-        # |a - b| <= slack * (a + b)  <=>  a * (1 - s) / (1 + s) <= b <= a * (1 + s) / (1 - s)
         low = start if same else bisect_left(lengths, shortest * _SHRINK)
         high = bisect_right(lengths, longest / _SHRINK)
         if low >= high:
@@ -174,10 +176,6 @@ def _close_titles(
             a, b = rows[row].id, choices[low + column].id
             if a != b:
                 yield _ordered(a, b)
-
-
-_SHRINK = (1.0 - _LENGTH_SLACK) / (1.0 + _LENGTH_SLACK)
-"""The shortest length, as a share of a title's length, that can still score the cut-off."""
 
 
 def _ordered(a: int, b: int) -> tuple[int, int]:
