@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations, combinations_with_replacement
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
@@ -33,6 +33,10 @@ from sqlalchemy.orm import Session
 from refdb.records import Reference
 from refdb.store.models import Identifier, Study, table
 from refdb.store.rows import references_for
+
+if TYPE_CHECKING:  # numpy is loaded only when titles are compared
+    import numpy as np
+    from numpy.typing import NDArray
 
 TITLE_THRESHOLD = 92.0
 """rapidfuzz ratio (0-100) of normalised titles above which two studies of one year match."""
@@ -121,7 +125,8 @@ def candidate_pairs(studies: Sequence[StudyKey]) -> set[tuple[int, int]]:
         for identifier in study.ids:
             by_identifier.setdefault(identifier, []).append(study.id)
     for same in by_identifier.values():
-        found.update(_ordered(a, b) for a, b in combinations(same, 2))
+        if len(same) > 1:
+            found.update(_ordered(a, b) for a, b in combinations(same, 2))
     blocks: dict[int | None, dict[int, list[StudyKey]]] = {}
     for study in studies:
         blocks.setdefault(study.year, {}).setdefault(study.kinds, []).append(study)
@@ -152,30 +157,72 @@ def _close_titles(
     left: list[StudyKey], right: list[StudyKey], same: bool
 ) -> Iterator[tuple[int, int]]:
     """Id pairs, one study from each side (or two of one side), whose titles score at least
-    the cut-off: every pair of titles whose lengths allow it is scored."""
+    the cut-off: every pair whose lengths and letter counts allow it is scored."""
+    import numpy as np
+
     queries = sorted(left, key=lambda s: len(s.title))
     choices = queries if same else sorted(right, key=lambda s: len(s.title))
     titles = [s.title for s in choices]
     lengths = [len(title) for title in titles]
+    counts, sizes = _letter_counts(titles)
+    mine, my_sizes = (counts, sizes) if same else _letter_counts([s.title for s in queries])
+    dense = False  # the letter counts stop being worth it once most titles pass them
     for start in range(0, len(queries), _ROWS):
         rows = queries[start : start + _ROWS]
-        shortest, longest = len(rows[0].title), len(rows[-1].title)
-        low = start if same else bisect_left(lengths, shortest * _SHRINK)
-        high = bisect_right(lengths, longest / _SHRINK)
-        if low >= high:
-            continue
-        scores = process.cdist(
-            [s.title for s in rows],
-            titles[low:high],
-            scorer=fuzz.ratio,
-            score_cutoff=_CUTOFF,
-            dtype="uint8",
-            workers=-1,
-        )
-        for row, column in zip(*scores.nonzero(), strict=True):
-            a, b = rows[row].id, choices[low + column].id
-            if a != b:
-                yield _ordered(a, b)
+        low = start if same else bisect_left(lengths, len(rows[0].title) * _SHRINK)
+        high = bisect_right(lengths, len(rows[-1].title) / _SHRINK)
+        these, these_sizes = mine[start : start + _ROWS, None, :], my_sizes[start : start + _ROWS]
+        for first in range(low, high, _COLUMNS):
+            last = min(high, first + _COLUMNS)
+            if dense:
+                near = _scored(rows, titles[first:last])
+            else:
+                apart = np.abs(these - counts[None, first:last, :]).sum(axis=2)
+                near = apart <= _SLACK * (these_sizes[:, None] + sizes[None, first:last])
+                # Titles made of the same letters pass the counts: rapidfuzz scores them in C.
+                dense = near.sum() * 8 > near.size
+                if dense:
+                    near &= _scored(rows, titles[first:last])
+            for row, column in zip(*(ix.tolist() for ix in near.nonzero()), strict=True):
+                a, b = rows[row], choices[first + column]
+                if a.id != b.id and fuzz.ratio(a.title, b.title, score_cutoff=_CUTOFF):
+                    yield _ordered(a.id, b.id)
+
+
+def _scored(rows: Sequence[StudyKey], titles: Sequence[str]) -> NDArray[np.bool_]:
+    """Which titles each row's title scores at least the cut-off with (rapidfuzz, in C)."""
+    scores = process.cdist(
+        [s.title for s in rows],
+        titles,
+        scorer=fuzz.ratio,
+        score_cutoff=_CUTOFF,
+        dtype="uint8",
+        workers=-1,
+    )
+    found: NDArray[np.bool_] = scores > 0
+    return found
+
+
+def _letter_counts(titles: Sequence[str]) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+    """Each title's characters counted in `_BINS` bins (a-z, 0-9 and the space each in its own,
+    any other character in one of the rest by its code point), and each title's length."""
+    import numpy as np
+
+    sizes = np.fromiter(map(len, titles), dtype=np.int64, count=len(titles))
+    text = "".join(titles).encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(text, dtype="<u4").astype(np.int64)
+    own = np.array(_OWN_BIN, dtype=np.int64)[np.minimum(codes, 127)]
+    bins = np.where((codes < 128) & (own >= 0), own, len(_OWN) + codes % (_BINS - len(_OWN)))
+    owner = np.repeat(np.arange(len(titles), dtype=np.int64), sizes)
+    counted = np.bincount(owner * _BINS + bins, minlength=len(titles) * _BINS)
+    return counted.reshape(len(titles), _BINS).astype(np.int32), sizes
+
+
+_BINS = 48
+_OWN = "abcdefghijklmnopqrstuvwxyz0123456789 "
+_OWN_BIN = [_OWN.find(chr(code)) for code in range(128)]
+_COLUMNS = 2048
+"""Titles each of the `_ROWS` is held against at once (bounds the arrays: 32 x 2048 x 64)."""
 
 
 def _ordered(a: int, b: int) -> tuple[int, int]:
