@@ -2,17 +2,21 @@
 
 The rule for one pair is `pair_reason`. Finding the pairs does not apply it to every pair of
 the library: candidates come from blocks that provably hold every pair the rule accepts, and
-the rule then decides each candidate exactly as it would have among all pairs:
+the rule then decides each candidate exactly as among all pairs.
 
-- pairs sharing a PMID or DOI (an index of the identifiers);
-- pairs whose titles can score at least `TITLE_THRESHOLD`. Those are compared only within
-  blocks the rule allows: the same year (or an unknown year on either side), and no identifier
-  kind held by both (two different PMIDs, or two different DOIs, are never one study). Within a
-  block, rapidfuzz's `process.cdist` scores every pair of titles in C, on every core, with a
-  cut-off a point below the threshold (so that no rounding at the edge can lose a pair), and
-  only titles whose lengths allow the threshold meet at all: fuzz.ratio is
-  100 * (1 - d / (len1 + len2)) with an edit distance d >= |len1 - len2|, so a score of 92
-  needs |len1 - len2| <= 0.08 * (len1 + len2).
+- Pairs sharing a PMID or DOI: an index of the identifiers.
+- Pairs whose titles can reach `TITLE_THRESHOLD`, looked for only where the rule allows a
+  match: the same year (or an unknown year on either side), and no identifier kind held by
+  both (two different PMIDs, or two different DOIs, are never one study). fuzz.ratio is
+  100 * (1 - d / (len1 + len2)), d the insert/delete edit distance, so a score of 92 needs
+  d <= 0.08 * (len1 + len2); two cheap lower bounds of d rule pairs out before any scoring:
+  the difference in length, and the difference in letter counts (a common subsequence holds
+  each letter at most as often as the poorer title, so d >= the sum over letters of
+  |count1 - count2|; counting letters in shared bins only lowers the sum). Both are tested
+  against 0.09 rather than 0.08, and the remaining pairs are scored with a cut-off of 91, so
+  that no rounding at the edge loses a pair; `pair_reason` applies the threshold itself.
+  Where most titles pass the counts (titles of the same words), rapidfuzz's `process.cdist`
+  scores them all in C instead.
 
 The studies are read with Core (id, year, normalised title, PMIDs and DOIs); References are
 built only for the studies in the pairs found.
@@ -42,7 +46,7 @@ TITLE_THRESHOLD = 92.0
 """rapidfuzz ratio (0-100) of normalised titles above which two studies of one year match."""
 
 _CUTOFF = TITLE_THRESHOLD - 1.0
-"""cdist's cut-off: below the threshold, so that a pair at the edge is never lost to rounding;
+"""The scoring's cut-off: below the threshold, so that no pair at the edge is lost to rounding;
 `pair_reason` then applies the threshold itself."""
 _SLACK = 1.0 - _CUTOFF / 100.0
 _SHRINK = (1.0 - _SLACK) / (1.0 + _SLACK)
@@ -50,8 +54,14 @@ _SHRINK = (1.0 - _SLACK) / (1.0 + _SLACK)
 is when b lies between a * shrink and a / shrink (shrink = 0.835; the threshold itself needs
 0.852)."""
 _ROWS = 32
-"""Titles compared per cdist call: a few titles of about one length against the titles whose
-lengths they can meet (and, in one block, only the ones after them)."""
+"""Titles compared at a time: a few titles of about one length against the titles whose
+lengths they can meet (and, within one block, only the ones after them)..."""
+_COLUMNS = 2048
+"""...at most this many at once (the arrays of one step: 32 x 2048 x 48 counts)."""
+_BINS = 48
+_OWN = "abcdefghijklmnopqrstuvwxyz0123456789 "
+_OWN_BIN = [_OWN.find(chr(code)) for code in range(128)]
+"""Letter-count bins: one for each character of `_OWN`, the rest shared by all others."""
 _KIND_BITS = {"pmid": 1, "doi": 2}
 
 
@@ -209,20 +219,18 @@ def _letter_counts(titles: Sequence[str]) -> tuple[NDArray[np.int32], NDArray[np
     import numpy as np
 
     sizes = np.fromiter(map(len, titles), dtype=np.int64, count=len(titles))
-    text = "".join(titles).encode("utf-32-le", "surrogatepass")
-    codes = np.frombuffer(text, dtype="<u4").astype(np.int64)
-    own = np.array(_OWN_BIN, dtype=np.int64)[np.minimum(codes, 127)]
-    bins = np.where((codes < 128) & (own >= 0), own, len(_OWN) + codes % (_BINS - len(_OWN)))
-    owner = np.repeat(np.arange(len(titles), dtype=np.int64), sizes)
-    counted = np.bincount(owner * _BINS + bins, minlength=len(titles) * _BINS)
-    return counted.reshape(len(titles), _BINS).astype(np.int32), sizes
-
-
-_BINS = 48
-_OWN = "abcdefghijklmnopqrstuvwxyz0123456789 "
-_OWN_BIN = [_OWN.find(chr(code)) for code in range(128)]
-_COLUMNS = 2048
-"""Titles each of the `_ROWS` is held against at once (bounds the arrays: 32 x 2048 x 64)."""
+    counts = np.zeros((len(titles), _BINS), dtype=np.int32)
+    own = np.array(_OWN_BIN, dtype=np.int64)
+    for start in range(0, len(titles), _COLUMNS):  # in slices: a few MB at a time
+        part = titles[start : start + _COLUMNS]
+        text = "".join(part).encode("utf-32-le", "surrogatepass")
+        codes = np.frombuffer(text, dtype="<u4").astype(np.int64)
+        mine = own[np.minimum(codes, 127)]
+        bins = np.where((codes < 128) & (mine >= 0), mine, len(_OWN) + codes % (_BINS - len(_OWN)))
+        owner = np.repeat(np.arange(len(part), dtype=np.int64), sizes[start : start + _COLUMNS])
+        counted = np.bincount(owner * _BINS + bins, minlength=len(part) * _BINS)
+        counts[start : start + len(part)] = counted.reshape(len(part), _BINS)
+    return counts, sizes
 
 
 def _ordered(a: int, b: int) -> tuple[int, int]:
