@@ -211,7 +211,11 @@ def generated_library(n: int, seed: int = 11) -> Planted:
             add(Reference(title=_slip(word, rng), year=None))
         elif trap == 8 and rng.random() < 0.05:  # titles that normalise to nothing
             add(Reference(title=rng.choice(("???", "—", "[…]")), year=2011))
-    del plan.refs[n:]
+    del plan.refs[n:]  # the last trap may have planted more than were left to plant
+    kept = {ref.key for ref in plan.refs}
+    for pairs in (plan.found, plan.not_found, plan.first_word, plan.share_doi):
+        pairs[:] = [pair for pair in pairs if pair[0] in kept and pair[1] in kept]
+    plan.retitle = [(key, title) for key, title in plan.retitle if key in kept]
     return plan
 
 
