@@ -26,6 +26,7 @@ HEAVY = (
     "bibtexparser",
     "pylatexenc",
     "rapidfuzz",
+    "numpy",
     "rispy",
     "defusedxml",
 )
