@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from refdb import api
 from refdb.records import Author, Reference, normalise_title
-from refdb.store.curation import list_duplicates
 from refdb.store.duplicates import DuplicatePair
 from refdb.store.library import Library
-from refdb.store.models import Identifier
+from refdb.store.models import Identifier, Study
+from refdb.store.queries import find_study_id
 from refdb.store.rows import set_title
 from tests.conftest import REPO, RunCli
 
@@ -225,7 +225,7 @@ def _plant(library: Library, plan: Planted) -> None:
     by_key = {ref.key: ref for ref in plan.refs}
     with library.db.transaction() as session:
         for key, title in plan.retitle:
-            set_title(library.find(session, key), title)
+            set_title(session.get_one(Study, find_study_id(session, key)), title)
         for key, donor in plan.share_doi:
             mine, theirs = by_key[key].doi, by_key[donor].doi
             row = session.scalars(select(Identifier).where(Identifier.value == mine)).one()
@@ -248,7 +248,7 @@ def test_blocked_search_finds_exactly_what_every_pair_finds(
     generated: tuple[Library, Planted],
 ) -> None:
     library, plan = generated
-    blocked = as_rows(list_duplicates(library))
+    blocked = as_rows(library.duplicates())
     assert blocked == every_pair(library)
 
     keys = {ref.id: ref.key for ref in library.studies()}
@@ -277,7 +277,7 @@ def test_titles_at_the_largest_length_difference_are_compared(any_db_url: str) -
     library = Library(any_db_url)
     try:
         assert library.save(refs, source="test", command="test").count("added") == 160
-        found = as_rows(list_duplicates(library))
+        found = as_rows(library.duplicates())
         assert found == every_pair(library)
         assert [score for score, _, _, _ in found] == [THRESHOLD] * 40
     finally:
@@ -316,7 +316,7 @@ def test_titles_of_the_same_words_in_other_orders_are_told_apart(tmp_path: Path)
     library = Library(f"sqlite:///{tmp_path / 'orders.sqlite'}")
     try:
         assert library.save(refs, source="test", command="test").count("added") == len(refs)
-        found = as_rows(list_duplicates(library))
+        found = as_rows(library.duplicates())
         assert found == every_pair(library)
         assert len(found) >= 30
         assert [score for score, _, _, _ in found].count(THRESHOLD) >= 2
@@ -336,7 +336,7 @@ def test_blocked_search_agrees_with_every_pair_on_real_exports(tmp_path: Path) -
             if path.suffix in (".bib", ".ris", ".json") and not path.name.startswith("wos-"):
                 api.import_file(library, path)
         assert len(library.studies()) > 150
-        found = as_rows(list_duplicates(library))
+        found = as_rows(library.duplicates())
         assert found == every_pair(library)
         assert len(found) > 10
     finally:
