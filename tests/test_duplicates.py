@@ -25,7 +25,6 @@ from refdb.store.duplicates import DuplicatePair
 from refdb.store.library import Library
 from refdb.store.models import Identifier, Study
 from refdb.store.queries import find_study_id
-from refdb.store.rows import set_title
 from tests.conftest import REPO, RunCli
 
 THRESHOLD = 92.0  # the rule's threshold, as the design states it
@@ -225,7 +224,8 @@ def _plant(library: Library, plan: Planted) -> None:
     by_key = {ref.key: ref for ref in plan.refs}
     with library.db.transaction() as session:
         for key, title in plan.retitle:
-            set_title(session.get_one(Study, find_study_id(session, key)), title)
+            study = session.get_one(Study, find_study_id(session, key))
+            study.title, study.title_norm = title, normalise_title(title)
         for key, donor in plan.share_doi:
             mine, theirs = by_key[key].doi, by_key[donor].doi
             row = session.scalars(select(Identifier).where(Identifier.value == mine)).one()

@@ -8,69 +8,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Text, delete, insert, inspect, select, type_coerce
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from refdb.records import FIELD_NAMES, Author, FieldSource, Notice, Reference, normalise_title
+from refdb.records import FIELD_NAMES, Reference
 from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication, table
 
 STUDY_COLUMNS = tuple(c.key for c in inspect(Study).column_attrs)
 _DATETIME_COLUMNS = ("created_at", "updated_at")
-
-
-def to_reference(study: Study) -> Reference:
-    """The Reference a study row holds."""
-    ids = {i.kind: i.value for i in study.identifiers if i.kind != "alias"}
-    ordered_links = sorted(study.links, key=lambda link: link.indication.position)
-    return Reference(
-        id=study.id,
-        key=study.key,
-        type=study.type,
-        title=study.title,
-        page_title=study.page_title,
-        authors=[
-            Author(
-                family=a.family,
-                given=a.given,
-                literal=a.literal,
-                suffix=a.suffix,
-                initials=a.initials,
-            )
-            for a in study.authors
-        ],
-        authors_complete=study.authors_complete,
-        editors=[Author(**e) for e in study.editors or []],
-        container_title=study.container_title,
-        container_title_short=study.container_title_short,
-        year=study.year,
-        month=study.month,
-        day=study.day,
-        season=study.season,
-        circa=bool(study.circa),
-        date_text=study.date_text,
-        epub_date=study.epub_date,
-        volume=study.volume,
-        issue=study.issue,
-        pages=study.pages,
-        doi=ids.get("doi"),
-        pmid=ids.get("pmid"),
-        pmcid=ids.get("pmcid"),
-        url=study.url,
-        abstract=study.abstract,
-        language=study.language,
-        publisher=study.publisher,
-        issn=study.issn,
-        publication_types=list(study.publication_types or []),
-        mesh_terms=list(study.mesh_terms or []),
-        keywords=list(study.keywords or []),
-        aliases=sorted(i.value for i in study.identifiers if i.kind == "alias"),
-        indications=[link.indication.name for link in ordered_links],
-        status=study.status,
-        status_note=study.status_note,
-        notices=[Notice(**n) for n in study.notices or []],
-        evidence_level=study.evidence_level,
-        evidence_basis=study.evidence_basis,
-        provenance={k: FieldSource(**v) for k, v in (study.provenance or {}).items()},
-    )
 
 
 def references_for(session: Session, ids: Sequence[int]) -> list[Reference]:
@@ -169,31 +113,6 @@ def _json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     return [] if value == "[]" else json.loads(value)
-
-
-def set_authors(study: Study, authors: list[Author]) -> None:
-    """Replace a study's authors, keeping their order."""
-    study.authors.clear()
-    session = object_session(study)
-    if session is not None and study.id is not None:
-        session.flush()  # delete the old rows before their positions are reused
-    for position, author in enumerate(authors):
-        study.authors.append(
-            AuthorRow(
-                position=position,
-                family=author.family,
-                given=author.given,
-                literal=author.literal,
-                suffix=author.suffix,
-                initials=author.initials,
-            )
-        )
-
-
-def set_title(study: Study, title: str) -> None:
-    """Set the title and its normalised form (used to find duplicates)."""
-    study.title = title
-    study.title_norm = normalise_title(title)
 
 
 def jsonable(value: Any) -> Any:
