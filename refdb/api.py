@@ -53,12 +53,19 @@ def open_library(url: str | None = None) -> Library:
     """Open (creating and migrating on first use) the library at a SQLAlchemy URL, or the
     default one; every change committed through it rewrites the kept outputs."""
     from refdb.config import default_database_url
-    from refdb.kept import refresh_kept_outputs
     from refdb.store.library import Library
 
     library = Library(url or default_database_url())
-    library.db.after_change.append(lambda: refresh_kept_outputs(library))
+    library.db.after_change.append(lambda: _refresh_kept(library))
     return library
+
+
+def _refresh_kept(library: Library) -> None:
+    """After a change committed: rewrite the kept outputs (loaded only by a command that
+    changed something, not by every read)."""
+    from refdb.kept import refresh_kept_outputs
+
+    refresh_kept_outputs(library)
 
 
 # --- into the library --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -15,7 +15,6 @@ from refdb.errors import RefdbError
 from refdb.evidence import parse_level
 from refdb.records import IndicationSpec, Reference
 from refdb.store.database import Database
-from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.history import OperationInfo, Recorder, list_operations
 from refdb.store.models import Indication, Study, StudyIndication
 from refdb.store.queries import find_study_id
@@ -33,6 +32,10 @@ class IndicationInfo:
     heading: str
     position: int
     count: int
+
+
+if TYPE_CHECKING:
+    from refdb.store.duplicates import DuplicatePair
 
 
 class _DryRun(Exception):
@@ -195,6 +198,8 @@ class Library:
 
     def duplicates(self) -> list[DuplicatePair]:
         """Likely duplicate pairs, best match first."""
+        from refdb.store.duplicates import find_duplicates  # rapidfuzz and numpy: only here
+
         with self.db.reading() as session:
             return find_duplicates(session)
 
