@@ -91,7 +91,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False)
     except Exception as exc:  # a missing driver module, a malformed option
         raise RefdbError(f"database URL {parsed.render_as_string()}: {exc}") from None
 

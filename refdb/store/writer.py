@@ -35,7 +35,7 @@ from refdb.store.history import Recorder, now
 from refdb.store.matching import Match, match_all
 from refdb.store.models import AuthorRow, Identifier, Indication, Study, StudyIndication, table
 from refdb.store.queries import find_study_id, identifier_owners, indication_named, taken_keys
-from refdb.store.rows import STUDY_COLUMNS, chunks, jsonable, references_for
+from refdb.store.rows import STUDY_COLUMNS, chunks, insert_with_ids, jsonable, references_for
 from refdb.store.search import reindex
 
 _COLUMNS = frozenset(STUDY_COLUMNS) & frozenset(SOURCE_FIELDS)
@@ -273,12 +273,7 @@ class Writer:
             ref.aliases = []
             rows.append(self._row(ref))
             stored.append((ref, notes))
-        ids = list(
-            self.session.scalars(
-                insert(table(Study)).returning(table(Study).c.id, sort_by_parameter_order=True),
-                rows,
-            )
-        )
+        ids = insert_with_ids(self.session, Study, rows)
         authors: list[dict[str, Any]] = []
         identifiers: list[dict[str, Any]] = []
         for study_id, row, (ref, _notes) in zip(ids, rows, stored, strict=True):
@@ -301,10 +296,7 @@ class Writer:
         ):
             if rows_of:
                 # The rows' own ids, so the change log (undo) holds them as they are.
-                made = self.session.scalars(
-                    insert(table(model)).returning(table(model).c.id, sort_by_parameter_order=True),
-                    rows_of,
-                )
+                made = insert_with_ids(self.session, model, rows_of)
                 for row_id, row in zip(made, rows_of, strict=True):
                     self._snapshots[row["study_id"]][part].append(_snapshot_row(part, row_id, row))
         for study_id in ids:
