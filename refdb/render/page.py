@@ -21,13 +21,8 @@ from urllib.parse import quote, quote_plus
 from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
 from refdb.records import Reference
-from refdb.render.citations import (
-    Entry,
-    format_entries,
-    html_list,
-    markdown_escape,
-    markdown_item,
-)
+from refdb.render.citations import Entry, format_entries, html_list, markdown_item
+from refdb.render.markup import markdown_escape
 
 Group = tuple[str, Sequence[Reference]]
 

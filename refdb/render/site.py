@@ -23,13 +23,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from refdb.dates import SEASONS
 from refdb.evidence import HAND_BASIS, LABELS, LEVELS, level_of
 from refdb.records import IndicationSpec, Reference
-from refdb.render.citations import (
-    _restore_markup,
-    escape_field,
-    format_entries,
-    protect_inline_markup,
-)
+from refdb.render.citations import format_entries
 from refdb.render.feed import FEED, FeedStudy, StudyDates, recent_section, render_feed
+from refdb.render.markup import escape_field, protect_inline_markup, restore_markup
 from refdb.render.page import DEFAULT_TITLE, doi_url, pubmed_url, status_note
 from refdb.render.site_meta import coins_span, plain, study_head
 
@@ -76,7 +72,7 @@ def esc(text: object) -> str:
 
 def inline_html(text: str) -> str:
     """A field that may hold PubMed's inline markup (<i>, <sup>...): that kept, all else text."""
-    return _restore_markup(escape_field(protect_inline_markup(text)))
+    return restore_markup(escape_field(protect_inline_markup(text)))
 
 
 def study_filename(key: str) -> str:
