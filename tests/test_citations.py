@@ -11,18 +11,20 @@ import pytest
 from refdb.errors import RefdbError
 from refdb.records import Author, Reference
 from refdb.render.citations import (
-    _UNMARK,
     STYLES,
     format_bibliography,
     format_entries,
-    format_page_ranges,
     merge_punctuation,
+    resolve_style,
+)
+from refdb.render.csl_fields import (
+    format_page_ranges,
     narrow_spaces,
     number_range_delimiter,
-    resolve_style,
     suffix_without_periods,
     typographic_quotes,
 )
+from refdb.render.markup import UNMARK
 from refdb.sources.csljson import read_csl_json
 from tests.plugin_shared import GOLDEN, needs_shared
 
@@ -289,17 +291,15 @@ def test_a_substituted_title_is_not_printed_twice() -> None:
 
 
 def test_page_ranges_follow_the_style_and_other_page_text_is_kept() -> None:
-    assert format_page_ranges("1-191", "minimal", "\u2013").translate(_UNMARK) == "1\u2013191"
+    assert format_page_ranges("1-191", "minimal", "\u2013").translate(UNMARK) == "1\u2013191"
     assert format_page_ranges("1475-1476; author reply 1475-6", "minimal", "\u2013").translate(
-        _UNMARK
+        UNMARK
     ) == ("1475\u20136; author reply 1475-6")
-    assert format_page_ranges("e12-e18", "minimal", "\u2013").translate(_UNMARK) == "e12\u20138"
-    assert format_page_ranges("e12-e18", "expanded", "\u2013").translate(_UNMARK) == (
-        "e12\u2013e18"
-    )
-    assert format_page_ranges("107-15", "expanded", "-").translate(_UNMARK) == "107-115"
+    assert format_page_ranges("e12-e18", "minimal", "\u2013").translate(UNMARK) == "e12\u20138"
+    assert format_page_ranges("e12-e18", "expanded", "\u2013").translate(UNMARK) == ("e12\u2013e18")
+    assert format_page_ranges("107-15", "expanded", "-").translate(UNMARK) == "107-115"
     for kept in ("Doc No 200-201", "1S-20S", "SUPPL:4309-22", "e632"):
-        assert format_page_ranges(kept, "minimal", "\u2013").translate(_UNMARK) == kept
+        assert format_page_ranges(kept, "minimal", "\u2013").translate(UNMARK) == kept
     assert "1:1\u2013191." in _text(_made_up(pages="1-191", issue=None, volume="1"), "vancouver")
     assert ";12(4):101\u20139." in _text(_made_up(), "vancouver")
 

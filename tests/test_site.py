@@ -15,7 +15,8 @@ import pytest
 
 from refdb.errors import RefdbError
 from refdb.publish import publish_folder
-from refdb.render.site import MARKER, abstract_sections, http_url, study_filename
+from refdb.render.labels import http_url
+from refdb.render.site import MARKER, abstract_sections, study_filename
 from tests.conftest import RunCli
 from tests.site_helpers import (
     HOSTILE_KEY,

@@ -2,38 +2,24 @@
 
 citeproc-py 0.11.1 renders the shipped AMA, APA and NLM (Vancouver) styles close to, but not
 exactly like, citeproc-js (the processor inside Zotero and Mendeley, which users compare against).
-Each gap is closed here by one small named rule, applied either to the parsed style (once, when it
-is loaded) or to a CSL item's fields before rendering, never to the rendered text of one study:
+Each gap is closed by one small named rule, never by editing the rendered text of one study:
 
-- `align_second_field`: citeproc-py ignores ``second-field-align``; the entry number is split off
-  and joined with a space ("1. Douglas").
-- `apply_locale_date_delimiters`: citeproc-py drops a localized date's ``delimiter`` ("2015Jan").
-- `typographic_quotes`: citeproc-py keeps straight quotes where citeproc-js prints typographic
-  ones ("O'Neill" with U+2019 for the apostrophe).
-- `number_range_delimiter`: citeproc-py leaves the hyphen in an issue range ("147(1-3)").
-- `suffix_without_periods`: citeproc-py keeps "Jr." where a style that initializes without periods
-  prints "Jr".
-- `suppress_substituted_variables`: citeproc-py prints a variable twice when a ``<substitute>``
-  renders it through a macro (a study with no authors: its title in the author's place, then
-  again as the title).
-- `merge_punctuation`: citeproc-py joins a field's own final punctuation with the style's
-  delimiter ("them?." and "legacy”.") where citeproc-js merges them ("them?" and "legacy.”",
-  the en-US locale putting punctuation inside quotes).
-- `format_page_ranges`: citeproc-py splits any page text on hyphens ("1-191" minimal becomes
-  "1-91"); citeproc-js formats only the parts that are page ranges.
-- `narrow_spaces`: citeproc-js prints a space before ":", ";", "!", "?" as U+202F.
-- `add_year_suffixes`: citeproc-py never adds "2001a", "2001b" for the same authors and year.
-- `title_case_skip_words`: citeproc-js's title case leaves more words in lower case ("de").
-- `collate_sort_keys`: citeproc-py sorts by code point ("Götze" after "Gunnars").
-- `initialize_given_names`: citeproc-py prints "V. van ." for "Vincent van" in APA.
+- on the parsed style, once, when it is loaded (here): `align_second_field` (citeproc-py
+  ignores ``second-field-align``; the entry number is split off and joined with a space,
+  "1. Douglas") and `apply_locale_date_delimiters` (citeproc-py drops a localized date's
+  ``delimiter``, "2015Jan");
+- on a CSL item's fields before rendering (`csl_fields`): quotes, narrow spaces, issue and
+  page ranges, name suffixes, and escaping for citeproc-py's HTML (`markup`);
+- in citeproc-py's own classes, only while refdb renders (`citeproc_fixes.installed`):
+  substituted variables, title case, labels, initials, sort collation;
+- while rendering (here): `incomplete_authors` (a known-incomplete author list ends with the
+  style's own "et al."), `add_year_suffixes` (citeproc-py never adds "2001a", "2001b" for the
+  same authors and year) and `merge_punctuation` (citeproc-py joins a field's own final
+  punctuation with the style's delimiter, "them?." and "legacy”.", where citeproc-js
+  merges them, "them?" and "legacy.”").
 
 `tests/test_citeproc_js.py` compares the three styles with citeproc-js itself (node) on NLM's
 2019 PubMed sample, where node and the `citeproc` package are installed.
-
-Studies whose author list is known to be incomplete end their author list with the style's own
-"et al." (`incomplete_authors`), and safe inline markup in titles (``<i>``, ``<b>``, ``<sup>``,
-``<sub>``, ``<u>``) stays markup in HTML and markdown and is dropped in plain text; any other
-markup is text, escaped in HTML.
 """
 
 from __future__ import annotations
@@ -43,15 +29,12 @@ import html
 import re
 import string
 import threading
-import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from citeproc import (
     Citation,
@@ -60,12 +43,13 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
-from citeproc.model import Key, Label, Name, Substitute, Text, TextCased
 from citeproc.source.json import CiteProcJSON
 
-from refdb.csl import to_csl
 from refdb.errors import RefdbError
 from refdb.records import Reference, initials_of
+from refdb.render import citeproc_fixes
+from refdb.render.csl_fields import FieldRules, prepare_item
+from refdb.render.markup import html_to_markdown, html_to_text, markdown_escape, restore_markup
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES: dict[str, str] = {
@@ -79,21 +63,6 @@ _CSL_NS = "http://purl.org/net/xbiblio/csl"
 _NS = {"cs": _CSL_NS}
 _FIELD_MARK = "\ue0ff"
 """Appended to the first field of second-field-align styles, to split it off after rendering."""
-
-# Safe inline markup in titles travels through citeproc-py as private-use characters, so that
-# citeproc-py escapes everything else and the tags come back only where they were balanced.
-_SAFE_TAGS = ("i", "b", "sup", "sub", "u")
-_OPEN_MARK = {tag: chr(0xE000 + 2 * n) for n, tag in enumerate(_SAFE_TAGS)}
-_CLOSE_MARK = {tag: chr(0xE001 + 2 * n) for n, tag in enumerate(_SAFE_TAGS)}
-_MARK_TO_TAG = {
-    **{mark: f"<{tag}>" for tag, mark in _OPEN_MARK.items()},
-    **{mark: f"</{tag}>" for tag, mark in _CLOSE_MARK.items()},
-}
-_SAFE_PAIR = re.compile(r"<(i|b|sup|sub|u)>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
-
-_IDENTIFIER_FIELDS = frozenset({"DOI", "URL", "PMID", "PMCID", "ISSN", "ISBN", "page"})
-_RANGE_FIELDS = ("issue", "volume")
-_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor")
 
 # citeproc-py sets the output formatter on the shared style object, and `incomplete_authors`
 # changes name options for one entry: rendering is serialised.
@@ -146,11 +115,9 @@ class _Style:
 
     style: Any
     numbered: bool
-    range_delimiter: str
-    strip_suffix_periods: bool
+    fields: FieldRules
     et_al_min: int
     et_al_use_first: int
-    page_range_format: str | None = None
     year_suffix: bool = False
 
 
@@ -194,11 +161,13 @@ def _load_style(path: Path) -> _Style:
         numbered=bool(
             bibliography.xpath(".//cs:text[@variable='citation-number']", namespaces=_NS)
         ),
-        range_delimiter=range_delimiter,
-        strip_suffix_periods=initialize_with is not None and "." not in initialize_with,
+        fields=FieldRules(
+            range_delimiter=range_delimiter,
+            strip_suffix_periods=initialize_with is not None and "." not in initialize_with,
+            page_range_format=root.get("page-range-format"),
+        ),
         et_al_min=int(bibliography.get("et-al-min", root.get("et-al-min", "0"))),
         et_al_use_first=int(bibliography.get("et-al-use-first", root.get("et-al-use-first", "1"))),
-        page_range_format=root.get("page-range-format"),
         year_suffix=bool(
             root.xpath("cs:citation[@disambiguate-add-year-suffix='true']", namespaces=_NS)
             and root.xpath(".//cs:text[@variable='year-suffix']", namespaces=_NS)
@@ -239,50 +208,7 @@ def align_second_field(bibliography: Any) -> None:
         first.set("suffix", first.get("suffix", "") + _FIELD_MARK)
 
 
-# --- item preparation (the per-field rules) -------------------------------------------------
-
-
-_OPENS_AFTER = frozenset(" \t\n([{\u2014-/")
-_CLOSES_BEFORE = frozenset(" \t\n)]}.,;:!?\u2014-/")
-
-
-def typographic_quotes(text: str) -> str:
-    """Straight quotes to typographic ones, as citeproc-js does in every text field.
-
-    citeproc-py gap: it prints field text as given. citeproc-js (its flip-flopper) prints
-    paired quotes of the kind that opens first in the field (``'...'`` or ``"..."``) as the
-    locale's outer quotes (U+201C/U+201D) and pairs of the other kind as its inner quotes
-    (U+2018/U+2019), whatever their nesting; any other straight ``'`` is the apostrophe U+2019
-    (in "O'Neill", "ETFA '09"). Markup tags are left alone; fields that are identifiers (DOI,
-    URL) never reach this function.
-    """
-    chars = list(text)
-    in_tag = False
-    opened: list[tuple[str, int]] = []
-    pairs: list[tuple[int, int]] = []
-    for index, char in enumerate(chars):
-        if char == "<":
-            in_tag = True
-        elif char == ">":
-            in_tag = False
-        if in_tag or char not in "'\"":
-            continue
-        before = chars[index - 1] if index else " "
-        after = chars[index + 1] if index + 1 < len(chars) else " "
-        closes = before not in _OPENS_AFTER and after in _CLOSES_BEFORE
-        if closes and any(kind == char for kind, _ in opened):
-            while opened[-1][0] != char:  # a quote left open inside this pair stays straight
-                opened.pop()
-            pairs.append((opened.pop()[1], index))
-        elif before in _OPENS_AFTER and after not in " \t\n":
-            opened.append((char, index))
-    if pairs:
-        outer = chars[min(pairs)[0]]
-        for start, stop in pairs:
-            chars[start], chars[stop] = (
-                ("\u201c", "\u201d") if chars[start] == outer else ("\u2018", "\u2019")
-            )
-    return "".join(chars).replace("'", "\u2019")
+# --- rules applied while rendering ----------------------------------------------------------
 
 
 _CLOSING_TAGS = r"((?:</[a-z]+>)*)"
@@ -302,437 +228,6 @@ def merge_punctuation(body: str, punctuation_in_quote: bool = True) -> str:
     if punctuation_in_quote:
         body = re.sub("\u201d" + _CLOSING_TAGS + r"([.,])", "\\2\u201d\\1", body)
     return body
-
-
-_SUBSTITUTED: ContextVar[list[tuple[str, str]] | None] = ContextVar(
-    "refdb_substituted", default=None
-)
-
-
-def suppress_substituted_variables() -> None:
-    """Make citeproc-py suppress what a ``<substitute>`` printed through a macro.
-
-    citeproc-py gap: the CSL spec says substituted variables are suppressed in the rest of the
-    output; citeproc-py does so for ``<text variable>`` and ``<names>`` but not for
-    ``<text macro>``, so AMA prints an authorless study's title twice ("Bibliography of
-    toxinology. Bibliography of toxinology. Toxicon."). While a substitute renders, every
-    variable that prints is noted; once it has printed, those join citeproc-py's own list of
-    suppressed variables for the rest of the entry. Applied once, at import.
-    """
-    if getattr(Substitute.render, "_refdb_patched", False):
-        return
-    original_render = Substitute.render
-    original_variable = Text._variable
-
-    def render(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
-        printed: list[tuple[str, str]] = []
-        token = _SUBSTITUTED.set(printed)
-        try:
-            text = original_render(self, item, context=context, **kwargs)
-        finally:
-            _SUBSTITUTED.reset(token)
-        if text and context is not None:
-            repressed = context.get_layout().repressed
-            for tag, variable in printed:
-                repressed.setdefault(tag, []).append(variable)
-        return text
-
-    def variable(self: Any, item: Any, context: Any) -> Any:
-        value = original_variable(self, item, context)
-        printed = _SUBSTITUTED.get()
-        if printed is not None and value not in (None, ""):
-            printed.append((self.tag, self.get("variable")))
-        return value
-
-    render._refdb_patched = True  # type: ignore[attr-defined]
-    Substitute.render = render
-    Text._variable = variable
-
-
-suppress_substituted_variables()
-
-# citeproc-js's words that title case leaves in lower case (CSL.SKIP_WORDS, 2.4.63): the CSL
-# spec's stop words plus more prepositions and name particles.
-_SKIP_WORDS = frozenset(
-    [
-        "about",
-        "above",
-        "across",
-        "afore",
-        "after",
-        "against",
-        "along",
-        "alongside",
-        "amid",
-        "amidst",
-        "among",
-        "amongst",
-        "anenst",
-        "apropos",
-        "apud",
-        "around",
-        "as",
-        "aside",
-        "astride",
-        "at",
-        "athwart",
-        "atop",
-        "barring",
-        "before",
-        "behind",
-        "below",
-        "beneath",
-        "beside",
-        "besides",
-        "between",
-        "beyond",
-        "but",
-        "by",
-        "circa",
-        "despite",
-        "down",
-        "during",
-        "except",
-        "for",
-        "forenenst",
-        "from",
-        "given",
-        "in",
-        "inside",
-        "into",
-        "lest",
-        "like",
-        "modulo",
-        "near",
-        "next",
-        "notwithstanding",
-        "of",
-        "off",
-        "on",
-        "onto",
-        "out",
-        "over",
-        "per",
-        "plus",
-        "pro",
-        "qua",
-        "sans",
-        "since",
-        "than",
-        "through",
-        "thru",
-        "throughout",
-        "thruout",
-        "till",
-        "to",
-        "toward",
-        "towards",
-        "under",
-        "underneath",
-        "until",
-        "unto",
-        "up",
-        "upon",
-        "versus",
-        "vs.",
-        "v.",
-        "vs",
-        "v",
-        "via",
-        "vis-à-vis",
-        "with",
-        "within",
-        "without",
-        "or",
-        "yet",
-        "so",
-        "and",
-        "nor",
-        "a",
-        "an",
-        "the",
-        "de",
-        "d'",
-        "von",
-        "van",
-        "c",
-        "et",
-        "ca",
-    ]
-)
-
-
-class _SkipWords:
-    """Membership as citeproc-js decides it: a skip word, or an elided one ("d'anesthesie")."""
-
-    def __contains__(self, word: object) -> bool:
-        text = str(word).replace("\u2019", "'")
-        return text in _SKIP_WORDS or bool(re.match(r"^[dl]'\w", text))
-
-
-def title_case_skip_words() -> None:
-    """Give citeproc-py's title case citeproc-js's longer list of words left in lower case.
-
-    citeproc-py gap: its list is the CSL spec's 26 stop words, so APA prints "Journal
-    International De Bioethique" and "Journal Canadien D'anesthesie" where citeproc-js keeps
-    "de" and "d'anesthesie" in lower case. Applied once, at import.
-    """
-    TextCased._stop_words = _SkipWords()
-
-
-title_case_skip_words()
-
-
-def title_case_labels() -> None:
-    """Title-case a label (a term of the style's English locale) when the style asks.
-
-    citeproc-py gap: `cs:label` calls its text case without a language, and title case is
-    only applied to English, so APA's `<label form="short" text-case="title"/>` prints
-    "(eds.)" where citeproc-js prints "(Eds.)". A term is in the locale's language. Applied
-    once.
-    """
-    if getattr(Label.markup, "_refdb_patched", False):
-        return
-
-    def markup(self: Any, text: Any) -> Any:
-        if not text:
-            return None
-        return self.wrap(self.format(self.case(self.strip_periods(text), language="en")))
-
-    markup._refdb_patched = True  # type: ignore[attr-defined]
-    Label.markup = markup
-
-
-title_case_labels()
-
-
-def initialize_given_names() -> None:
-    """Initials as citeproc-js makes them when a given name holds a lower-case word.
-
-    citeproc-py gap: it appends the initial's mark even after a lower-case particle, so APA
-    prints "Gogh, V. van ." for "Vincent van" and "Zhang, J.-. chun ." for "Ji-chun", where
-    citeproc-js prints "Gogh, V. van" and "Zhang, J." (a lower-case part after a hyphen is
-    dropped). Names without lower-case words initialise exactly as before. Applied once.
-    """
-    if getattr(Name.initialize, "_refdb_patched", False):
-        return
-
-    def initialize(self: Any, given: str, mark: str, context: Any) -> str:
-        if self.get_option("initialize-with-hyphen", context):
-            hyphen_parts = given.split("-")
-            hyphen_parts = hyphen_parts[:1] + [p for p in hyphen_parts[1:] if p[:1].isupper()]
-        else:
-            hyphen_parts = [given.replace("-", " ")]
-        result_parts = []
-        for hyphen_part in hyphen_parts:
-            words: list[str] = []
-            group: list[str] = []
-            for part in hyphen_part.replace(".", " ").split():
-                if part[0].isupper():
-                    group.append(part[0])
-                    continue
-                if group:  # a particle, not initialised
-                    words.append(mark.join(group) + mark)
-                    group = []
-                words.append(part)
-            if group:
-                words.append(mark.join(group) + mark)
-            result_parts.append(" ".join(" ".join(words).split()))
-        return "-".join(result_parts)
-
-    initialize._refdb_patched = True  # type: ignore[attr-defined]
-    Name.initialize = initialize
-
-
-initialize_given_names()
-
-
-def collate_sort_keys() -> None:
-    """Sort with accents folded, as citeproc-js's locale collation does ("Götze" before "Grant").
-
-    citeproc-py gap: it compares code points, so "Götze" sorts after "Gunnars" and
-    "Järveläinen" after "Jendryczko" in APA. Applied once, at import.
-    """
-    if getattr(Key.sort_keys, "_refdb_patched", False):
-        return
-    original = Key.sort_keys
-
-    def sort_keys(self: Any, items: Any, context: Any) -> list[Any]:
-        return [_collation_key(key) for key in original(self, items, context)]
-
-    sort_keys._refdb_patched = True  # type: ignore[attr-defined]
-    Key.sort_keys = sort_keys
-
-
-def _collation_key(key: Any) -> Any:
-    if not isinstance(key, str):
-        return key
-    decomposed = unicodedata.normalize("NFKD", key)
-    return type(key)("".join(c for c in decomposed if not unicodedata.combining(c)))
-
-
-collate_sort_keys()
-
-
-def number_range_delimiter(value: str, delimiter: str) -> str:
-    """A numeric range in an issue or volume joined with the style's range delimiter.
-
-    citeproc-py gap: it prints ``issue`` and ``volume`` as given ("147(1-3)"), while citeproc-js
-    joins a numeric range with the locale's ``page-range-delimiter`` term: an en dash in APA and
-    NLM ("147(1" EN DASH "3)"), a hyphen in AMA, which redefines the term. Only a value that
-    is a range as a whole is changed.
-    """
-    match = re.fullmatch(r"([A-Za-z]*\d+)\s*[-\u2013]+\s*([A-Za-z]*\d+)", value.strip())
-    # Anything else ("Doc No 200-201", "Suppl 1-2") citeproc-js prints as typed.
-    return f"{match.group(1)}{delimiter}{match.group(2)}" if match else value
-
-
-def suffix_without_periods(suffix: str) -> str:
-    """A name suffix without its periods ("Jr." -> "Jr"), for styles initializing without them.
-
-    citeproc-py gap: it prints the suffix as given. citeproc-js passes the suffix through the
-    style's ``initialize-with``, so a style whose initials carry no period (AMA, NLM:
-    ``initialize-with=""``) prints "Jr"; APA (``". "``) keeps "Jr.".
-    """
-    return suffix.replace(".", "")
-
-
-def protect_inline_markup(text: str) -> str:
-    """Balanced safe tags (<i>, <b>, <sup>, <sub>, <u>) to placeholders; other markup stays text.
-
-    citeproc-py's HTML formatter escapes all field text, so PubMed's inline markup would show as
-    "&lt;i&gt;"; the placeholders survive escaping and `_restore_markup` turns them back.
-    """
-    previous = None
-    while previous != text:
-        previous = text
-        text = _SAFE_PAIR.sub(
-            lambda m: _OPEN_MARK[m.group(1).lower()] + m.group(2) + _CLOSE_MARK[m.group(1).lower()],
-            text,
-        )
-    return text
-
-
-_NOCASE = re.compile(r'(<span class="nocase">.*?</span>)', re.IGNORECASE | re.DOTALL)
-
-
-def escape_field(text: str) -> str:
-    """Field text HTML-escaped, except the placeholders and CSL's ``nocase`` spans.
-
-    citeproc-py's HTML formatter escapes only its own affixes and terms, not field values, so a
-    title with "<script>" or "&" would pass into the HTML raw. Escaping before rendering keeps
-    every field inert; plain text and markdown are read back from this HTML.
-    """
-    parts = _NOCASE.split(text)
-    for n in range(0, len(parts), 2):
-        parts[n] = html.escape(parts[n], quote=False)
-    for n in range(1, len(parts), 2):
-        inner = parts[n][len('<span class="nocase">') : -len("</span>")]
-        parts[n] = f'<span class="nocase">{html.escape(inner, quote=False)}</span>'
-    return "".join(parts)
-
-
-# Page text travels through citeproc-py with its hyphens and dashes as private-use marks, so
-# that citeproc-py's own range handling (which mangles "1-191" into "1-91") leaves it alone.
-_PAGE_MARK = str.maketrans({"-": "\ue0f0", "\u2013": "\ue0f1"})
-# citeproc-py's title case splits words on any white space and rejoins them with a space, so
-# the narrow no-break space travels as a mark too.
-_NARROW_MARK = "\ue0f2"
-_UNMARK = str.maketrans({"\ue0f0": "-", "\ue0f1": "\u2013", _NARROW_MARK: "\u202f"})
-_PAGE_RANGE_PART = re.compile(r"^([A-Za-z]*)(\d+)\s*[-\u2013]\s*([A-Za-z]*)(\d+)$")
-
-
-def narrow_spaces(text: str) -> str:
-    """A space before ``: ; ! ?`` or ``»`` (and after ``«``) as a narrow no-break space (marked).
-
-    citeproc-py gap: it keeps the typed space. citeproc-js turns it into U+202F in every text
-    field, so PubMed's journal titles ("Toxicon : official journal ...") print with U+202F
-    before the colon, and a line never breaks there.
-    """
-    text = re.sub(r"[ \t]+([:;!?\u00bb])", _NARROW_MARK + r"\1", text)
-    return re.sub(r"\u00ab[ \t]+", "\u00ab" + _NARROW_MARK, text)
-
-
-def _clean_text(text: str) -> str:
-    return escape_field(protect_inline_markup(narrow_spaces(typographic_quotes(text))))
-
-
-def _last_page(first: str, last: str, range_format: str | None) -> str:
-    if len(last) < len(first):  # "107-15": the last page is abbreviated already
-        last = first[: len(first) - len(last)] + last
-    if range_format in ("chicago", "chicago-15", "chicago-16"):
-        number = int(first)
-        if number < 100 or number % 100 == 0:
-            range_format = "expanded"
-        elif number % 100 < 10:
-            range_format = "minimal"
-        else:
-            range_format = "minimal-two"
-    if range_format not in ("minimal", "minimal-two") or len(last) != len(first):
-        return last
-    common = 0
-    while common < len(first) - 1 and first[common] == last[common]:
-        common += 1
-    if range_format == "minimal-two":
-        common = min(common, max(len(last) - 2, 0))
-    return last[common:]
-
-
-def format_page_ranges(page: str, range_format: str | None, delimiter: str) -> str:
-    """Each plain page range in the style's format and delimiter; any other text as typed.
-
-    citeproc-py gap: it splits every page value on hyphens, so "1-191" in a minimal style comes
-    out "1-91" (with the style's dash), and "Doc No 200-201" or "1S-20S" gain an en dash.
-    citeproc-js formats only the parts that are page ranges ("1475-1476; author reply 1475-6"
-    becomes "1475-6; author reply 1475-6" in NLM, "e12-e18" becomes "e12-8", each first dash
-    the style's range delimiter) and leaves the rest alone. The result is marked so that
-    citeproc-py prints it as it is.
-    """
-    parts = re.split(r"(\s*[,;&]\s*)", page)
-    for index in range(0, len(parts), 2):
-        match = _PAGE_RANGE_PART.match(parts[index].strip())
-        if not match or (match.group(3) and match.group(3) != match.group(1)):
-            continue
-        prefix, first, _, last = match.groups()
-        last = _last_page(first, last, range_format)
-        if range_format in (None, "expanded"):
-            last = prefix + last
-        parts[index] = f"{prefix}{first}{delimiter}{last}"
-    return "".join(parts).translate(_PAGE_MARK)
-
-
-def _prepare_item(ref: Reference, item_id: str, style: _Style) -> dict[str, Any]:
-    item = to_csl(ref, with_custom=False)
-    item["id"] = item_id
-    for name, value in list(item.items()):
-        if not isinstance(value, str) or name in ("id", "type", "language"):
-            continue
-        if name == "page":
-            item[name] = format_page_ranges(
-                html.escape(value, quote=False), style.page_range_format, style.range_delimiter
-            )
-        elif name in _IDENTIFIER_FIELDS:
-            item[name] = html.escape(value, quote=False)
-        elif name in _RANGE_FIELDS:
-            item[name] = escape_field(number_range_delimiter(value, style.range_delimiter))
-        else:
-            item[name] = _clean_text(value)
-    for field in _NAME_FIELDS:
-        names = item.get(field)
-        if not names:
-            continue
-        for person in names:
-            for part in ("family", "given", "literal"):
-                if part in person:
-                    person[part] = escape_field(typographic_quotes(person[part]))
-            if "suffix" in person:
-                suffix = person["suffix"]
-                if style.strip_suffix_periods:
-                    suffix = suffix_without_periods(suffix)
-                person["suffix"] = escape_field(suffix)
-    if not ref.authors_complete and item.get("author"):
-        item["author"].append({"literal": "et al."})
-    return item
 
 
 @contextmanager
@@ -774,9 +269,9 @@ def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
     parsed = _load_style(resolve_style(style))
     ids = [f"item-{n}" for n in range(len(refs))]
     by_id = dict(zip(ids, refs, strict=True))
-    items = [_prepare_item(ref, item_id, parsed) for item_id, ref in by_id.items()]
+    items = [prepare_item(ref, item_id, parsed.fields) for item_id, ref in by_id.items()]
     entries: list[Entry] = []
-    with _RENDER_LOCK, warnings.catch_warnings():
+    with _RENDER_LOCK, citeproc_fixes.installed(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bibliography = CitationStylesBibliography(parsed.style, CiteProcJSON(items), formatter.html)
         for item_id in ids:
@@ -797,7 +292,7 @@ def format_entries(refs: Sequence[Reference], style: str) -> list[Entry]:
                     reference=ref,
                     number=position if parsed.numbered else None,
                     label=html_to_text(label).strip(),
-                    body_html=merge_punctuation(_restore_markup(body.strip())),
+                    body_html=merge_punctuation(restore_markup(body.strip())),
                 )
             )
     return entries
@@ -854,65 +349,3 @@ def html_list(entries: Sequence[Entry], items: Sequence[str]) -> str:
     lines += [f"  <li>{item}</li>" for item in items]
     lines.append(f"</{tag}>")
     return "\n".join(lines) + "\n"
-
-
-# --- output conversions ---------------------------------------------------------------------
-
-
-def _restore_markup(fragment: str) -> str:
-    for mark, tag in _MARK_TO_TAG.items():
-        fragment = fragment.replace(mark, tag)
-    return fragment.translate(_UNMARK)
-
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>&~|#])")
-
-
-def markdown_escape(text: str) -> str:
-    """Backslash-escape characters that markdown would read as markup."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
-
-
-class _Converter(HTMLParser):
-    """Walks an entry's HTML fragment (citeproc-py's tags and the safe inline tags)."""
-
-    _MARKDOWN: ClassVar[dict[str, str]] = {"i": "*", "em": "*", "b": "**", "strong": "**"}
-    _INLINE_HTML = ("sup", "sub", "u")
-
-    def __init__(self, markdown: bool) -> None:
-        super().__init__(convert_charrefs=True)
-        self.markdown = markdown
-        self.out: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._tag(tag, closing=False)
-
-    def handle_endtag(self, tag: str) -> None:
-        self._tag(tag, closing=True)
-
-    def _tag(self, tag: str, *, closing: bool) -> None:
-        if not self.markdown:
-            return
-        if tag in self._MARKDOWN:
-            self.out.append(self._MARKDOWN[tag])
-        elif tag in self._INLINE_HTML:
-            self.out.append(f"</{tag}>" if closing else f"<{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(markdown_escape(data) if self.markdown else data)
-
-
-def html_to_text(fragment: str) -> str:
-    """An entry's HTML fragment as plain text: tags dropped, entities decoded."""
-    converter = _Converter(markdown=False)
-    converter.feed(fragment)
-    converter.close()
-    return "".join(converter.out)
-
-
-def html_to_markdown(fragment: str) -> str:
-    """An entry's HTML fragment as inline markdown, all text escaped."""
-    converter = _Converter(markdown=True)
-    converter.feed(fragment)
-    converter.close()
-    return "".join(converter.out)

@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 
 from refdb.evidence import LABELS, level_of
 from refdb.records import Author, Reference
-from refdb.render.page import doi_url, pubmed_url
+from refdb.render.labels import doi_url, study_links
 from refdb.render.site_meta import plain
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -105,9 +105,13 @@ def _entry_content(study: FeedStudy, added: datetime | None) -> str:
         parts.append(f"Filed under {html.escape(filed)}.")
     if added is not None:
         parts.append(f"Added to the library on {day_text(added)}.")
-    links = [f'<a href="{html.escape(pubmed_url(ref))}">PubMed</a>'] if ref.pmid else []
-    if ref.doi:
-        links.append(f'<a href="{html.escape(doi_url(ref.doi))}">DOI {html.escape(ref.doi)}</a>')
+    # A search for the title is no link to the study; the DOI names itself, as on the site.
+    links = [
+        f'<a href="{html.escape(link.url)}">'
+        f"{html.escape(link.text if link.kind == 'doi' else link.name)}</a>"
+        for link in study_links(ref, full=False)
+        if link.kind != "pubmed-search"
+    ]
     text = " ".join(p for p in parts if p)
     return f"<p>{text}</p>" + (f"<p>{' '.join(links)}</p>" if links else "")
 

@@ -14,76 +14,35 @@ on its links line.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
-from urllib.parse import quote, quote_plus
 
 from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
 from refdb.records import Reference
-from refdb.render.citations import (
-    Entry,
-    format_entries,
-    html_list,
-    markdown_escape,
-    markdown_item,
-)
+from refdb.render.citations import Entry, format_entries, html_list, markdown_item
+from refdb.render.labels import study_links, study_status
+from refdb.render.markup import markdown_escape
 
 Group = tuple[str, Sequence[Reference]]
 
 DEFAULT_TITLE = "Published Clinical Evidence"
 FORMATS = ("markdown", "html", "text")
 
-_STATUS_LABELS = {
-    "retracted": "RETRACTED",
-    "corrected": "Corrected",
-    "expression-of-concern": "Expression of concern",
-}
-
-
-def pubmed_url(ref: Reference) -> str:
-    """The study's PubMed page, or a PubMed search for its title when no PMID is known."""
-    if ref.pmid:
-        return f"https://pubmed.ncbi.nlm.nih.gov/{quote(ref.pmid, safe='')}/"
-    title = " ".join(re.sub(r"<[^>]+>", "", ref.title).split())
-    return f"https://pubmed.ncbi.nlm.nih.gov/?term={quote_plus(title)}"
-
-
-def doi_url(doi: str) -> str:
-    """The doi.org link for a DOI, with characters unsafe in a URL percent-encoded."""
-    return "https://doi.org/" + quote(doi, safe="/:;()._-~,+=!*@")
-
-
-def _links(ref: Reference) -> list[tuple[str, str]]:
-    links = [("PubMed" if ref.pmid else "PubMed search", pubmed_url(ref))]
-    if ref.doi:
-        links.append(("DOI", doi_url(ref.doi)))
-    return links
-
-
-def status_note(ref: Reference) -> tuple[str, str] | None:
-    """(label, note) for a flagged study, None for an unflagged one."""
-    if not ref.status:
-        return None
-    label = _STATUS_LABELS.get(ref.status, ref.status.replace("-", " ").capitalize())
-    return label, (ref.status_note or "").strip()
-
-
 # --- markdown -------------------------------------------------------------------------------
 
 
 def _markdown_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
-    status = status_note(ref)
+    status = study_status(ref)
     prefix = ""
     suffix = ""
-    if status and ref.status == "retracted":
-        note = f" ({markdown_escape(status[1])})" if status[1] else ""
-        prefix = f"**{status[0]}{note}:** "
+    if status and status.retracted:
+        note = f" ({markdown_escape(status.note)})" if status.note else ""
+        prefix = f"**{status.label}{note}:** "
     elif status:
-        note = f": {markdown_escape(status[1])}" if status[1] else ""
-        suffix = f" *({status[0]}{note})*"
-    links = " · ".join(f"[{name}](<{url}>)" for name, url in _links(ref))
+        note = f": {markdown_escape(status.note)}" if status.note else ""
+        suffix = f" *({status.label}{note})*"
+    links = " · ".join(f"[{link.name}](<{link.url}>)" for link in study_links(ref, full=False))
     if levels:
         links = f"Evidence: **{markdown_escape(label_of(ref))}** · {links}"
     item = markdown_item(entry, suffix + f"\\\n   {links}")
@@ -119,16 +78,16 @@ li { margin-bottom: 0.75rem; }
 def _html_entry(entry: Entry, numbered: bool, levels: bool) -> str:
     ref = entry.reference
     body = entry.body_html if numbered else entry.html
-    status = status_note(ref)
-    if status and ref.status == "retracted":
-        note = f" ({html.escape(status[1])})" if status[1] else ""
-        body = f'<strong class="status">{html.escape(status[0].title())}</strong>{note} {body}'
+    status = study_status(ref)
+    if status and status.retracted:
+        note = f" ({html.escape(status.note)})" if status.note else ""
+        body = f'<strong class="status">{html.escape(status.label.title())}</strong>{note} {body}'
     elif status:
-        note = f": {html.escape(status[1])}" if status[1] else ""
-        body += f' <span class="note">({html.escape(status[0])}{note})</span>'
+        note = f": {html.escape(status.note)}" if status.note else ""
+        body += f' <span class="note">({html.escape(status.label)}{note})</span>'
     links = " ".join(
-        f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
-        for name, url in _links(ref)
+        f'<a href="{html.escape(link.url, quote=True)}">{html.escape(link.name)}</a>'
+        for link in study_links(ref, full=False)
     )
     if levels:
         links = (
@@ -170,16 +129,16 @@ def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: 
 def _text_entry(entry: Entry, levels: bool) -> str:
     ref = entry.reference
     text = entry.text
-    status = status_note(ref)
-    if status and ref.status == "retracted":
-        note = f" ({status[1]})" if status[1] else ""
-        marker = f"{status[0]}{note}: "
+    status = study_status(ref)
+    if status and status.retracted:
+        note = f" ({status.note})" if status.note else ""
+        marker = f"{status.label}{note}: "
         text = f"{entry.label} {marker}{entry.body_text}" if entry.label else marker + text
     elif status:
-        note = f": {status[1]}" if status[1] else ""
-        text += f" ({status[0]}{note})"
+        note = f": {status.note}" if status.note else ""
+        text += f" ({status.label}{note})"
     lines = [text] + [f"   Evidence: {label_of(ref)}"] * levels
-    lines += [f"   {name}: {url}" for name, url in _links(ref)]
+    lines += [f"   {link.name}: {link.url}" for link in study_links(ref, full=False)]
     return "\n".join(lines)
 
 

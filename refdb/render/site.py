@@ -18,19 +18,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from refdb.dates import SEASONS
 from refdb.evidence import HAND_BASIS, LABELS, LEVELS, level_of
 from refdb.records import IndicationSpec, Reference
-from refdb.render.citations import (
-    _restore_markup,
-    escape_field,
-    format_entries,
-    protect_inline_markup,
-)
+from refdb.render.citations import format_entries
 from refdb.render.feed import FEED, FeedStudy, StudyDates, recent_section, render_feed
-from refdb.render.page import DEFAULT_TITLE, doi_url, pubmed_url, status_note
+from refdb.render.labels import pmid_url, study_links, study_status
+from refdb.render.markup import escape_field, protect_inline_markup, restore_markup
+from refdb.render.page import DEFAULT_TITLE
 from refdb.render.site_meta import coins_span, plain, study_head
 
 MARKER = ".refdb-site"
@@ -76,7 +73,7 @@ def esc(text: object) -> str:
 
 def inline_html(text: str) -> str:
     """A field that may hold PubMed's inline markup (<i>, <sup>...): that kept, all else text."""
-    return _restore_markup(escape_field(protect_inline_markup(text)))
+    return restore_markup(escape_field(protect_inline_markup(text)))
 
 
 def study_filename(key: str) -> str:
@@ -91,37 +88,8 @@ def _href(path: str) -> str:
     return esc(quote(path, safe="/._-~"))
 
 
-def http_url(url: str | None) -> str | None:
-    """The URL when it is http(s) (a `javascript:` URL never becomes a link), else None."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def pmc_url(pmcid: str) -> str:
-    """The study's full text in PubMed Central."""
-    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
-
-
-def links(ref: Reference) -> list[tuple[str, str]]:
-    """(link text saying where it goes, URL) for each place the study can be read."""
-    found = [(f"PubMed {ref.pmid}" if ref.pmid else "PubMed search for the title", pubmed_url(ref))]
-    if ref.doi:
-        found.append((f"DOI {ref.doi}", doi_url(ref.doi)))
-    if ref.pmcid:
-        found.append((f"PubMed Central {ref.pmcid}", pmc_url(ref.pmcid)))
-    url = http_url(ref.url)
-    if url and url not in {u for _, u in found}:
-        found.append((f"Publisher page ({urlsplit(url).netloc})", url))
-    return found
-
-
 def _links_html(ref: Reference) -> str:
-    return " ".join(f'<a href="{esc(url)}">{esc(text)}</a>' for text, url in links(ref))
+    return " ".join(f'<a href="{esc(link.url)}">{esc(link.text)}</a>' for link in study_links(ref))
 
 
 def full_date(ref: Reference) -> str:
@@ -170,12 +138,10 @@ def abstract_sections(abstract: str) -> list[tuple[str | None, str]]:
 
 
 def _status_html(ref: Reference) -> str:
-    status = status_note(ref)
+    status = study_status(ref)
     if status is None:
         return ""
-    label, note = status
-    text = f"{label}: {note}" if note else label
-    return f'<span class="status status-{esc(ref.status)}">{esc(text)}</span>'
+    return f'<span class="status status-{esc(status.kind)}">{esc(status.text)}</span>'
 
 
 def _level_html(ref: Reference) -> str:
@@ -417,7 +383,7 @@ def _notices_html(ref: Reference) -> str:
         if notice.citation:
             text += f": {esc(notice.citation)}"
         if notice.pmid:
-            url = f"https://pubmed.ncbi.nlm.nih.gov/{quote(notice.pmid, safe='')}/"
+            url = pmid_url(notice.pmid)
             text += f' (<a href="{esc(url)}">PubMed {esc(notice.pmid)}</a>)'
         items.append(f"<li>{text}</li>")
     return f"<ul>{''.join(items)}</ul>" if items else ""
@@ -464,12 +430,11 @@ def _study_page(
         ),
         "</section>",
     ]
-    if ref.status:
-        status = status_note(ref)
-        label = status[0] if status else ref.status
+    status = study_status(ref)
+    if status:
         body.append(
             '<section aria-labelledby="status">\n<h2 id="status">Status: '
-            f"{esc(label)}</h2>\n"
+            f"{esc(status.label)}</h2>\n"
             + (f"<p>{esc(ref.status_note)}</p>" if ref.status_note else "")
             + _notices_html(ref)
             + "\n</section>"
@@ -501,7 +466,7 @@ def _study_page(
     )
     body.append("</section>")
     link_items = "".join(
-        f'<li><a href="{esc(url)}">{esc(text)}</a></li>' for text, url in links(ref)
+        f'<li><a href="{esc(link.url)}">{esc(link.text)}</a></li>' for link in study_links(ref)
     )
     body.append(
         f'<section aria-labelledby="links">\n<h2 id="links">Read it</h2>\n<ul>{link_items}</ul>\n</section>'

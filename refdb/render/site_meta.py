@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from refdb.records import Author, Reference, expand_page_range
-from refdb.render.page import doi_url, pubmed_url
+from refdb.render.labels import doi_url, pubmed_url
 
 _INLINE_TAG = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc)>", re.IGNORECASE)
 _PAGE = r"(?:[A-Za-z.:]*\d+[A-Za-z]*|[ivxlcdm]+|[IVXLCDM]+)"
