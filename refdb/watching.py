@@ -39,7 +39,7 @@ def _pubmed_zone() -> tzinfo:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo("America/New_York")
-    except Exception:  # no time zone data: Eastern standard time is never later
+    except (ImportError, KeyError):  # no time zone data: Eastern standard time is never later
         return timezone(timedelta(hours=-5), "EST")
 
 

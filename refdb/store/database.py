@@ -92,7 +92,7 @@ def make_engine(url: str) -> Engine:
         return engine
     try:
         return create_engine(url, pool_pre_ping=True, use_insertmanyvalues=False)
-    except Exception as exc:  # a missing driver module, a malformed option
+    except (ImportError, ArgumentError, TypeError, ValueError) as exc:  # no driver; a bad option
         raise RefdbError(f"database URL {parsed.render_as_string()}: {exc}") from None
 
 

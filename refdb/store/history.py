@@ -36,7 +36,7 @@ def current_user() -> str:
     """The OS user, for the change log."""
     try:
         return getpass.getuser()
-    except Exception:  # no login name (some containers)
+    except (OSError, KeyError, ImportError):  # no login name (some containers)
         return "unknown"
 
 
