@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 DEFAULT_STYLE = "ama"
-STYLE_NAMES = ("ama", "apa", "vancouver")
-"""The citation styles shipped with refdb (`--style` also takes a path to any .csl file)."""
+STYLE_FILES = {
+    "ama": "american-medical-association.csl",
+    "apa": "apa.csl",
+    "vancouver": "nlm-citation-sequence.csl",
+}
+"""The citation styles shipped with refdb, and their official CSL files in render/styles/
+(`--style` also takes a path to any .csl file)."""
+STYLE_LABELS = {"ama": "AMA", "apa": "APA", "vancouver": "Vancouver"}
+"""How a page names each style."""
+STYLE_NAMES = tuple(STYLE_FILES)
 STYLE_HELP = f"{', '.join(STYLE_NAMES)}, or a .csl path."
 
 PageFormat = Literal["markdown", "html", "text"]

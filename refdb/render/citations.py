@@ -46,17 +46,14 @@ from citeproc import (
 from citeproc.source.json import CiteProcJSON
 
 from refdb.errors import RefdbError
+from refdb.formats import STYLE_FILES
 from refdb.records import Reference, initials_of
 from refdb.render import citeproc_fixes
 from refdb.render.csl_fields import FieldRules, prepare_item
 from refdb.render.markup import html_to_markdown, html_to_text, markdown_escape, restore_markup
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
-STYLES: dict[str, str] = {
-    "ama": "american-medical-association.csl",
-    "apa": "apa.csl",
-    "vancouver": "nlm-citation-sequence.csl",
-}
+STYLES = STYLE_FILES
 """Style names refdb knows, and their CSL files in refdb/render/styles/."""
 
 _CSL_NS = "http://purl.org/net/xbiblio/csl"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
+from refdb.formats import DEFAULT_STYLE
 from refdb.records import Reference
 from refdb.render.citations import Entry, format_entries, html_list, markdown_item
 from refdb.render.labels import study_links, study_status
@@ -159,7 +160,7 @@ def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: 
 
 def render_bibliography(
     groups: Sequence[Group],
-    style: str = "ama",
+    style: str = DEFAULT_STYLE,
     fmt: str = "markdown",
     title: str | None = None,
     *,
@@ -179,7 +180,7 @@ def render_bibliography(
 
 def render_page(
     groups: Sequence[Group],
-    style: str = "ama",
+    style: str = DEFAULT_STYLE,
     fmt: str = "markdown",
     title: str = DEFAULT_TITLE,
     *,
