@@ -18,9 +18,12 @@ from refdb.sources.idlist import ListLine, read_id_list
 from refdb.sources.pubmed import (
     Candidate,
     EutilsClient,
+    continue_title,
     fetch_pmids,
+    first_title_search,
     open_client,
     record_with_doi,
+    resolution_from,
     resolve_doi,
     resolve_title,
 )
@@ -221,9 +224,12 @@ def import_titles(
 
     PMIDs and PubMed links are fetched by PMID, in batches of up to 200 per efetch; each DOI
     takes one esearch (`[aid]`/`[lid]`) and its record rides in the same batches; every other
-    line is a title, resolved as `refdb add --title` does. Identifiers PubMed does not know,
-    ambiguous titles and titles not found are reported, not stored. A PubMed failure midway
-    raises before anything is written.
+    line is a title: one esearch for its phrase, whose candidates ride in the same batches,
+    and only when none of them is close enough the further queries `refdb add --title` tries.
+    So a list of n PMIDs, DOIs and titles costs one esearch per DOI and title and
+    ceil(records / 200) efetch requests. Identifiers PubMed does not know, ambiguous titles
+    and titles not found are reported, not stored. A PubMed failure midway raises before
+    anything is written.
     """
     with open_client(client) as eutils:
         lines = read_id_list(path, encoding)
@@ -236,26 +242,26 @@ def import_titles(
             )
             for item in lines
         }
-        identifiers = [item for item in lines if item.kind != "title"]
         try:
-            found = _fetch_identifiers(eutils, identifiers, len(lines), progress)
+            found = _fetch_identifiers(eutils, lines, progress)
         except LookupFailedError as exc:
             raise LookupFailedError(f"{path}: {exc}; nothing stored") from None
-        for line, ref in found.items():
-            outcomes[line].reference = ref
-        done = len(identifiers)
-        for item in (item for item in lines if item.kind == "title"):
-            try:
-                resolution = resolve_title(eutils, item.value)
-            except LookupFailedError as exc:
-                raise LookupFailedError(
-                    f"{path}: line {item.line}: {exc}; nothing stored"
-                ) from None
-            outcomes[item.line].reference = resolution.accepted
-            outcomes[item.line].candidates = resolution.candidates
-            done += 1
-            if progress is not None:
-                progress(done, len(lines))
+        for item in lines:
+            outcome = outcomes[item.line]
+            if item.kind != "title":
+                outcome.reference = found.records.get(item.line)
+                continue
+            candidates = [found.by_pmid[p] for p in found.searched[item.line] if p in found.by_pmid]
+            resolution = resolution_from(item.value, candidates)
+            if resolution.accepted is None:
+                try:
+                    continue_title(eutils, resolution)
+                except LookupFailedError as exc:
+                    raise LookupFailedError(
+                        f"{path}: line {item.line}: {exc}; nothing stored"
+                    ) from None
+            outcome.reference = resolution.accepted
+            outcome.candidates = resolution.candidates
     ordered = [outcomes[item.line] for item in lines]
     unique = {id(o.reference): o.reference for o in ordered if o.reference is not None}
     saved = library.save(
@@ -268,36 +274,57 @@ def import_titles(
     return TitleImportSummary(ordered, saved)
 
 
+@dataclass
+class _Fetched:
+    """What a list's identifiers and titles found: the record each PMID or DOI line names
+    (lines PubMed does not know are absent), each title line's first candidates, and every
+    record fetched, by PMID."""
+
+    records: dict[int, Reference]
+    searched: dict[int, list[str]]
+    by_pmid: dict[str, Reference]
+
+
 def _fetch_identifiers(
-    eutils: EutilsClient, items: Sequence[ListLine], total: int, progress: Progress | None
-) -> dict[int, Reference]:
-    """The record each PMID or DOI line names, by line (lines PubMed does not know are absent):
-    one esearch per DOI, then every PMID in efetch batches of 200."""
-    doi_pmids: dict[int, list[str]] = {}
-    for done, item in enumerate((i for i in items if i.kind == "doi"), start=1):
-        doi_pmids[item.line] = eutils.lookup_doi(item.value)
+    eutils: EutilsClient, items: Sequence[ListLine], progress: Progress | None
+) -> _Fetched:
+    """One esearch per DOI and per title, then every PMID (asked for, or found by those
+    searches) in efetch batches of 200."""
+    searched: dict[int, list[str]] = {}
+    searches = [i for i in items if i.kind != "pmid"]
+    for done, item in enumerate(searches, start=1):
+        try:
+            if item.kind == "doi":
+                searched[item.line] = eutils.lookup_doi(item.value)
+            else:
+                searched[item.line] = first_title_search(eutils, item.value)
+        except LookupFailedError as exc:
+            raise LookupFailedError(f"line {item.line}: {exc}") from None
         if progress is not None:
-            progress(done, total)
+            progress(done, len(items))
     asked = [i.value for i in items if i.kind == "pmid"]
-    asked += [pmid for pmids in doi_pmids.values() for pmid in pmids]
-    dois = len(doi_pmids)
-    pmid_lines = len(items) - dois
+    asked += [pmid for pmids in searched.values() for pmid in pmids]
+    reported = [len(searches)]
 
     def fetched_so_far(done: int, of: int) -> None:
-        if progress is not None:
-            progress(dois + (pmid_lines * done) // max(of, 1), total)
+        now = len(searches) + ((len(items) - len(searches)) * done) // max(of, 1)
+        if progress is not None and now > reported[0]:
+            reported[0] = now
+            progress(now, len(items))
 
-    by_pmid = {ref.pmid: ref for ref in fetch_pmids(eutils, asked, fetched_so_far)} if asked else {}
-    found: dict[int, Reference] = {}
+    by_pmid = {ref.pmid: ref for ref in fetch_pmids(eutils, asked, fetched_so_far) if ref.pmid}
+    records: dict[int, Reference] = {}
     for item in items:
         if item.kind == "pmid":
             ref = by_pmid.get(item.value)
-        else:
-            candidates = [by_pmid[p] for p in doi_pmids[item.line] if p in by_pmid]
+        elif item.kind == "doi":
+            candidates = [by_pmid[p] for p in searched[item.line] if p in by_pmid]
             ref = record_with_doi(candidates, item.value)
+        else:
+            continue
         if ref is not None:
-            found[item.line] = ref
-    return found
+            records[item.line] = ref
+    return _Fetched(records, searched, by_pmid)
 
 
 def studies_to_enrich(

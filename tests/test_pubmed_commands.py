@@ -441,7 +441,7 @@ def test_import_titles_keeps_to_three_requests_a_second(
     assert [o.state for o in summary.outcomes] == ["resolved"] * 3
     assert done == [(1, 3), (2, 3), (3, 3)]
     times = sorted(s.at for s in fake_pubmed.seen)
-    assert len(times) == 6  # measured: one esearch and one efetch per title
+    assert len(times) == 4  # measured: one esearch per title, their candidates in one efetch
     assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 3
 
 

@@ -144,28 +144,73 @@ def resolve_title(
     retmax: int = 10,
 ) -> Resolution:
     """Look a title up on PubMed; accept the best non-notice candidate at or above threshold."""
-    resolution = Resolution(title=title)
-    seen: set[str] = set()
-    for query in title_queries(title):
+    return continue_title(client, Resolution(title=title), year, first_author, threshold, retmax)
+
+
+def first_title_search(client: EutilsClient, title: str, retmax: int = 10) -> list[str]:
+    """The candidate PMIDs of a title's first query (its phrase): the one esearch that settles
+    most titles, whose records a list import fetches in the batches its PMIDs go in."""
+    return client.esearch(title_queries(title)[0], retmax=retmax)
+
+
+def resolution_from(
+    title: str,
+    candidates: Sequence[Reference],
+    *,
+    year: int | None = None,
+    first_author: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Resolution:
+    """A title's resolution from its first query's records, already fetched; `continue_title`
+    tries the other queries when none is accepted."""
+    resolution = Resolution(title=title, queries=[title_queries(title)[0]])
+    _add_candidates(resolution, candidates, year, first_author, threshold)
+    return resolution
+
+
+def continue_title(
+    client: EutilsClient,
+    resolution: Resolution,
+    year: int | None = None,
+    first_author: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    retmax: int = 10,
+) -> Resolution:
+    """Try a title's queries not tried yet, in turn, until a candidate is accepted."""
+    seen = {c.reference.pmid for c in resolution.candidates if c.reference.pmid}
+    for query in title_queries(resolution.title):
+        if resolution.accepted is not None:
+            break
+        if query in resolution.queries:
+            continue
         resolution.queries.append(query)
         new_ids = [i for i in client.esearch(query, retmax=retmax) if i not in seen]
         seen.update(new_ids)
-        if not new_ids:
-            continue
-        for ref in client.fetch_references(new_ids):
-            resolution.candidates.append(
-                Candidate(
-                    reference=ref,
-                    score=score_candidate(title, ref, year=year, first_author=first_author),
-                    notice=is_notice(ref),
-                )
-            )
-        resolution.candidates.sort(key=lambda c: (c.notice, -c.score))
-        best = resolution.best
-        if best is not None and best.score >= threshold:
-            resolution.accepted = best.reference
-            break
+        if new_ids:
+            refs = client.fetch_references(new_ids)
+            _add_candidates(resolution, refs, year, first_author, threshold)
     return resolution
+
+
+def _add_candidates(
+    resolution: Resolution,
+    refs: Sequence[Reference],
+    year: int | None,
+    first_author: str | None,
+    threshold: float,
+) -> None:
+    for ref in refs:
+        resolution.candidates.append(
+            Candidate(
+                reference=ref,
+                score=score_candidate(resolution.title, ref, year=year, first_author=first_author),
+                notice=is_notice(ref),
+            )
+        )
+    resolution.candidates.sort(key=lambda c: (c.notice, -c.score))
+    best = resolution.best
+    if best is not None and best.score >= threshold:
+        resolution.accepted = best.reference
 
 
 def resolve_doi(client: EutilsClient, doi: str) -> Reference | None:
