@@ -159,7 +159,7 @@ def merge_into(
     `only` limits the fields considered; `clear` names fields an empty incoming value clears
     (a person's edit). Indications, aliases and notices are joined, never lost. Neither
     argument is changed."""
-    merged = copy.copy(current)
+    merged = current.copy()
     merged.provenance = dict(current.provenance)
     result = Merged(merged)
     for unit, names in UNITS:

@@ -3,7 +3,6 @@ duplicates and undo. Each function is a step of one `Library.change` transaction
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +43,7 @@ def edit(writer: Writer, ref: str, values: dict[str, Any]) -> EditResult:
     except ValueError as exc:
         raise RefdbError(f"--set: {exc} ({before.key})") from None
     fields = {n: v for n, v in values.items() if n != "evidence_level"}
-    incoming = copy.copy(before)
+    incoming = before.copy()
     for name, value in fields.items():
         setattr(incoming, name, value)
     incoming.provenance = {name: FieldSource(HAND, writer.at) for name in fields}

@@ -10,7 +10,6 @@ studies that go.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,7 +185,7 @@ class Writer:
     def _prepare(self, ref: Reference, source: str, known: dict[str, str]) -> Reference:
         """A copy to store: keywords that name an indication file it there instead, every
         field credited (to `source` where the reader recorded nothing), its level settled."""
-        incoming = copy.copy(ref)
+        incoming = ref.copy()
         incoming.provenance = dict(ref.provenance)
         tagged = [known[k.casefold()] for k in ref.keywords if k.casefold() in known]
         incoming.keywords = [k for k in ref.keywords if k.casefold() not in known]
@@ -249,7 +248,7 @@ class Writer:
         rows: list[dict[str, Any]] = []
         stored: list[tuple[Reference, list[str]]] = []
         for incoming in refs:
-            ref = copy.copy(incoming)
+            ref = incoming.copy()
             ref.provenance = dict(incoming.provenance)
             notes: list[str] = []
             for kind in IDENTIFIER_FIELDS:
