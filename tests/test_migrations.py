@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -27,7 +29,10 @@ def _tables(engine: sqlalchemy.Engine) -> set[str]:
 
 def test_migrated_schema_matches_the_models(any_db_url: str) -> None:
     db = database.Database(any_db_url)
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        # SQLite's reflection cannot read an index on an expression (0005's lower(value)):
+        # autogenerate says so and skips it; the next test checks that index directly.
+        warnings.filterwarnings("ignore", message=".*expression-based index")
         context = MigrationContext.configure(
             connection,
             opts={"compare_type": True, "include_object": _not_search_table},
@@ -35,6 +40,18 @@ def test_migrated_schema_matches_the_models(any_db_url: str) -> None:
         differences = compare_metadata(context, Base.metadata)
     db.close()
     assert differences == []
+
+
+def test_dois_are_looked_up_by_an_index_without_regard_to_case(db_url: str) -> None:
+    """Identity compares DOIs in lower case: that lookup must not scan the whole table."""
+    db = database.Database(db_url)
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT study_id FROM identifiers "
+            "WHERE kind = 'doi' AND lower(value) IN ('10.1/a', '10.1/b')"
+        ).all()
+    db.close()
+    assert any("ix_identifiers_kind_lower_value" in str(row) for row in plan), plan
 
 
 def _not_search_table(obj: object, name: str | None, type_: str, *_: object) -> bool:

@@ -24,7 +24,7 @@ from refdb.errors import RefdbError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The newest revision in `migrations/versions` (tests/test_migrations.py keeps them equal).
 A database at this revision is opened without importing Alembic."""
 

@@ -11,12 +11,15 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -116,6 +119,8 @@ class Identifier(Base):
     __tablename__ = "identifiers"
     __table_args__ = (
         UniqueConstraint("kind", "value"),
+        # Identity looks DOIs up in lower case (migration 0005).
+        Index("ix_identifiers_kind_lower_value", "kind", func.lower(text("value"))),
         CheckConstraint("kind IN ('pmid', 'doi', 'pmcid', 'alias')", name="kind"),
     )
 
