@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 
+from _common import _ABSTRACT_WORDS
 from pylatexenc.latexencode import unicode_to_latex
 
 _FAMILIES = (
@@ -89,38 +90,7 @@ _JOURNALS = (
     "Neuropsychopharmacology",
 )
 _AMPERSAND_JOURNALS = ("Anesthesia \\& Analgesia", "Brain, Behavior, \\& Immunity")
-_WORDS = (
-    "patients",
-    "received",
-    "infusions",
-    "response",
-    "remission",
-    "rates",
-    "were",
-    "measured",
-    "at",
-    "baseline",
-    "and",
-    "follow-up",
-    "scores",
-    "improved",
-    "significantly",
-    "adverse",
-    "events",
-    "dissociation",
-    "blood",
-    "pressure",
-    "transient",
-    "symptoms",
-    "resolved",
-    "within",
-    "hours",
-    "the",
-    "primary",
-    "outcome",
-    "secondary",
-    "outcomes",
-)
+_WORDS = tuple(_ABSTRACT_WORDS[:30])  # the abstract words of the plain benchmark file
 _MARKUP = re.compile(r"[\\{}~]|--")
 
 
