@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -71,7 +72,7 @@ def show_command(
         return
     from refdb import api
 
-    stdout_console().print(api.describe(found), markup=False, soft_wrap=True)
+    sys.stdout.write(api.describe(found) + "\n")  # plain text: no console needed
 
 
 def indications_command(

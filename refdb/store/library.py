@@ -15,13 +15,11 @@ from refdb.errors import RefdbError
 from refdb.evidence import parse_level
 from refdb.records import IndicationSpec, Reference
 from refdb.store.database import Database
-from refdb.store.history import OperationInfo, Recorder, list_operations
 from refdb.store.models import Indication, Study, StudyIndication
 from refdb.store.queries import find_study_id
 from refdb.store.queries import indication as indication_of
 from refdb.store.rows import references_for, study_records
 from refdb.store.search import search_ids
-from refdb.store.writer import SaveSummary, Writer
 
 
 @dataclass
@@ -36,6 +34,16 @@ class IndicationInfo:
 
 if TYPE_CHECKING:
     from refdb.store.duplicates import DuplicatePair
+    from refdb.store.history import OperationInfo
+    from refdb.store.writer import SaveSummary, Writer
+
+
+def _writer(session: Session, command: str) -> Writer:
+    """The write path, loaded by the commands that write (a read never needs it)."""
+    from refdb.store.history import Recorder
+    from refdb.store.writer import Writer
+
+    return Writer(session, Recorder(session, command))
 
 
 class _DryRun(Exception):
@@ -91,7 +99,7 @@ class Library:
         back. Any error rolls everything back."""
         try:
             with self.db.transaction() as session:
-                writer = Writer(session, Recorder(session, command))
+                writer = _writer(session, command)
                 yield writer
                 writer.operation_id = writer.finish()
                 if dry_run:
@@ -118,6 +126,8 @@ class Library:
         merged into the study it is (by identity, or the study each of `targets` names:
         enrich and check). `specs` are indications the source declares; `force` and `only`
         as for the precedence rule (`refdb.precedence.merge_into`)."""
+        from refdb.store.writer import SaveSummary
+
         summary = SaveSummary(dry_run=dry_run)
         with self.change(command, dry_run=dry_run) as writer:
             for spec in specs:
@@ -205,5 +215,7 @@ class Library:
 
     def history(self, limit: int | None = None) -> list[OperationInfo]:
         """The change log, newest first."""
+        from refdb.store.history import list_operations
+
         with self.db.reading() as session:
             return list_operations(session, limit)
