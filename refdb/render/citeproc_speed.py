@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from citeproc.model import CitationStylesElement, Parent, Text
+from citeproc.model import CitationStylesElement, Parent, SomewhatObjectifiedElement, Text
 from citeproc.source import CitationItem
 
 _NUMBERS: ContextVar[Mapping[str, int] | None] = ContextVar("refdb_numbers", default=None)
@@ -87,7 +87,37 @@ def memoized_lookups() -> list[tuple[type, str, Any]]:
         except KeyError:  # as list.index says it
             raise ValueError(f"{self.key!r} is not in the bibliography") from None
 
+    children: dict[tuple[Any, str], Any] = {}
+    roots: dict[Any, Any] = {}
+
+    def cached_child(self: Any, name: str) -> Any:
+        # `style.root.bibliography`, `names.name`...: the first child of that name. A missing
+        # one is looked up again (citeproc-py adds a `cs:name` to a `cs:names` without one).
+        key = (self, name)
+        hit = children.get(key)
+        if hit is None:
+            hit = self.find("cs:" + name, self.nsmap)
+            if hit is not None:
+                children[key] = hit
+        return hit
+
+    def cached_root(self: Any) -> Any:
+        hit = roots.get(self)
+        if hit is None:
+            hit = roots[self] = self.getroottree().getroot()
+        return hit
+
+    def reference(self: Any) -> Any:
+        found = self.__dict__.get("_refdb_reference")
+        if found is None:
+            found = self.bibliography.source[self.key]
+            object.__setattr__(self, "_refdb_reference", found)  # beside the item's own keys
+        return found
+
     return [
+        (SomewhatObjectifiedElement, "__getattr__", cached_child),
+        (CitationStylesElement, "get_root", cached_root),
+        (CitationItem, "reference", property(reference)),
         (CitationStylesElement, "xpath_search", cached_xpath_search),
         (Parent, "calls_variable", cached_parent_calls),
         (Text, "calls_variable", cached_text_calls),

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
 from refdb.records import Reference
+from refdb.render.citation_cache import CitationCache
 from refdb.render.citations import Entry, format_entries, html_list, markdown_item
 from refdb.render.labels import study_links, study_status
 from refdb.render.markup import markdown_escape
@@ -164,16 +165,18 @@ def render_bibliography(
     title: str | None = None,
     *,
     levels: bool = False,
+    cache: CitationCache | None = None,
 ) -> str:
     """Grouped, formatted studies with their links (`refdb export --format text|markdown|html`).
 
     A group with an empty heading prints no heading, so one unnamed group is a plain list.
-    HTML is always a complete standalone document.
+    HTML is always a complete standalone document. Entries the `cache` holds are not
+    rendered again.
     """
     renderers = {"markdown": _markdown, "html": _html, "text": _text}
     if fmt not in renderers:
         raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    formatted = [(heading, format_entries(refs, style)) for heading, refs in groups]
+    formatted = [(heading, format_entries(refs, style, cache)) for heading, refs in groups]
     return renderers[fmt](formatted, title, levels)
 
 
@@ -184,7 +187,10 @@ def render_page(
     title: str = DEFAULT_TITLE,
     *,
     levels: bool = True,
+    cache: CitationCache | None = None,
 ) -> str:
     """The clinic's evidence page: a title, then each indication's heading and its studies,
     each with its evidence level unless `levels` is False."""
-    return render_bibliography(groups, style=style, fmt=fmt, title=title, levels=levels)
+    return render_bibliography(
+        groups, style=style, fmt=fmt, title=title, levels=levels, cache=cache
+    )
