@@ -142,21 +142,17 @@ def replace_folder(
     had_old = False
     try:
         building.mkdir()  # the umask's permissions, as any folder the user makes
-        root = building.resolve()
+        made = {"."}
         for relative, text in files.items():
-            target = _inside(root, building, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(text, bytes):
-                target.write_bytes(text)
-            else:
-                target.write_text(text, encoding="utf-8", newline="\n")
+            with open(_inside(building, relative, made), "wb") as out:
+                out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         for relative in linked:
-            target = _inside(root, building, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = _inside(building, relative, made)
+            source = os.path.join(outdir, relative)
             try:
-                os.link(outdir / relative, target)
+                os.link(source, target)
             except OSError:  # another file system, or one without hard links
-                shutil.copyfile(outdir / relative, target)
+                shutil.copyfile(source, target)
         had_old = os.path.lexists(outdir)
         if had_old:
             _swap(building, outdir)  # `building` now holds the old site
@@ -172,11 +168,17 @@ def replace_folder(
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _inside(root: Path, building: Path, relative: str) -> Path:
-    target = building / relative
-    if root not in target.resolve().parents:
+def _inside(building: Path, relative: str, made: set[str]) -> str:
+    """Where a file goes in the new folder (its folder made, once): a relative path that stays
+    inside, read as written (the new folder holds no links to lead out of it)."""
+    path = os.path.normpath(relative)
+    if os.path.isabs(path) or path == ".." or path.startswith(".." + os.sep) or path == ".":
         raise ValueError(f"{relative!r} is outside the site")
-    return target
+    folder = os.path.dirname(path) or "."
+    if folder not in made:
+        (building / folder).mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+    return os.path.join(building, path)
 
 
 _RENAME_EXCHANGE = 2

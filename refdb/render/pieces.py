@@ -10,19 +10,22 @@ is the same (`render.site_build`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Fragment:
-    """One study's part of a file."""
+    """One study's part of a file: taken from where the previous build wrote it (`kept`:
+    start and end in that file), or made again (`make`)."""
 
     kind: str
     name: str
     study: int
     context: str
+    kept: tuple[int, int] | None = None
+    make: Callable[[], str] | None = None
 
 
 Piece = str | Fragment

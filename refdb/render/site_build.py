@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,17 +147,20 @@ class Facts:
 
 @dataclass
 class Previous:
-    """The build in the site's folder now: its state, and its files to take fragments from."""
+    """The build in the site's folder now: its state, and its files to take fragments from
+    (read once it is known they are as that build wrote them: of the sizes it wrote)."""
 
     folder: Path
     state: dict[str, Any]
-    _read: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def bytes_of(self, name: str) -> bytes:
-        """One of its files (read once)."""
-        if name not in self._read:
-            self._read[name] = (self.folder / name).read_bytes()
-        return self._read[name]
+        """One of its files."""
+        return self.files[name]
+
+    def has_page(self, path: str) -> bool:
+        """Whether a study's page is there to be taken."""
+        return os.path.isfile(os.path.join(self.folder, path))
 
 
 @dataclass
@@ -178,7 +182,16 @@ def read_state(folder: Path) -> Previous | None:
         return None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         return None
-    return Previous(folder, state)
+    previous = Previous(folder, state)
+    sizes = state.get("sizes", {})
+    try:
+        for name in dict.fromkeys(FILES.values()):
+            previous.files[name] = (folder / name).read_bytes()
+            if len(previous.files[name]) != sizes.get(name):
+                return None  # changed since (by hand?): not built on
+    except OSError:
+        return None
+    return previous
 
 
 @functools.cache
@@ -323,8 +336,10 @@ class _Build:
         self.groups = groups
         self.places: dict[tuple[int, int], _Place] = {}
         self.entries: dict[tuple[int, int], Entry] = {}
-        self.makers: dict[Fragment, Callable[[], str]] = {}
+        self.made: list[Fragment] = []
+        """The fragments made again (the others are kept)."""
         self.own: dict[tuple[str, int], str] = {}
+        self.pages_kept: dict[int, bool] = {}
 
     # --- the plan: every study's place, and the fragments of each file ---------------------
 
@@ -387,16 +402,22 @@ class _Build:
             listed = []
             for i in ids:
                 place = self.places[(k, i)]
-                fragment = Fragment(
-                    "i",
-                    f"{group.name}\t{i}",
-                    i,
-                    context_of(self._cite(place), numbered, home[i] == k),
+                coins = home[i] == k
+                context = context_of(self._cite(place), numbered, coins)
+                listed.append(
+                    self._fragment(
+                        "i",
+                        f"{group.name}\t{i}",
+                        i,
+                        context,
+                        self._index_entry,
+                        group.name,
+                        i,
+                        place,
+                        coins,
+                        citation,
+                    )
                 )
-                self.makers[fragment] = functools.partial(
-                    self._index_entry, group.name, i, place, home[i] == k, citation
-                )
-                listed.append(fragment)
             entries.append(joined(listed))
         added = [self.facts[i].dates() for i in distinct]
         when = [d.added if d else None for d in added]
@@ -406,9 +427,8 @@ class _Build:
         items = []
         for n in listing:
             i = distinct[n]
-            fragment = Fragment("r", str(i), i, context_of(self.facts[i].added))
-            self.makers[fragment] = functools.partial(self._recent_item, i)
-            items.append(fragment)
+            context = context_of(self.facts[i].added)
+            items.append(self._fragment("r", str(i), i, context, self._recent_item, i))
         counted = []
         for group, ids in ordered:
             counts: dict[str, int] = {}
@@ -436,11 +456,11 @@ class _Build:
             context = context_of(
                 self._cite(first[i]), numbered, filed[i], facts.added, facts.changed
             )
-            fragment = Fragment("f", str(i), i, context)
-            self.makers[fragment] = functools.partial(
-                self._feed_entry, i, first[i], filed[i], citation
+            news.append(
+                self._fragment(
+                    "f", str(i), i, context, self._feed_entry, i, first[i], filed[i], citation
+                )
             )
-            news.append(fragment)
         changes = [d.changed for d in added if d is not None]
         head, tail = feed_document(
             title=site.title,
@@ -455,12 +475,7 @@ class _Build:
             i: context_of(self._cite(first[i]), numbered, [h for _, h in filed[i]], site.title)
             for i in distinct
         }
-        need = {
-            piece.study
-            for pieces in files.values()
-            for piece in pieces
-            if isinstance(piece, Fragment) and self._kept(piece) is None
-        }
+        need = {fragment.study for fragment in self.made}
         need |= {i for i in distinct if not self._page_kept(i, pages[i])}
         self.b.load(need)
         places = [key for key in self.places if key[1] in need]
@@ -472,10 +487,10 @@ class _Build:
         keys = unique_keys([self.facts[i].export for i in distinct])
         made: dict[str, list[Fragment]] = {"b": [], "s": [], "j": []}
         for i, key in zip(distinct, keys, strict=True):
-            for kind in made:
-                fragment = Fragment(kind, str(i), i, context_of(key))
-                self.makers[fragment] = functools.partial(self._download, kind, i, key)
-                made[kind].append(fragment)
+            context = context_of(key)
+            name = str(i)
+            for kind, listed in made.items():
+                listed.append(self._fragment(kind, name, i, context, self._download, kind, i, key))
         bib: list[Piece] = [indications_comment(self.b.site.indications)]
         return {
             FILES["b"]: joined([*bib, *made["b"]] if self.b.site.indications else made["b"]),
@@ -485,19 +500,27 @@ class _Build:
 
     # --- what is kept, and what is rendered -------------------------------------------------
 
-    def _kept(self, fragment: Fragment) -> bytes | None:
-        """The fragment as the previous build wrote it, when this build's would be the same."""
-        if self.previous is None or fragment.study in self.dirty:
-            return None
-        old = self.old_fragments.get(fragment.kind, {}).get(fragment.name)
-        if old is None or old[0] != fragment.context:
-            return None
-        return self.previous.bytes_of(FILES[fragment.kind])[old[1] : old[2]]
+    def _fragment(
+        self, kind: str, name: str, study: int, context: str, make: Callable[..., str], *args: Any
+    ) -> Fragment:
+        """A study's fragment: where the previous build wrote it, when this build's would be
+        the same; else how to make it (`make(*args)`)."""
+        if self.previous is not None and study not in self.dirty:
+            old = self.old_fragments.get(kind, {}).get(name)
+            if old is not None and old[0] == context:
+                return Fragment(kind, name, study, context, kept=(old[1], old[2]))
+        fragment = Fragment(kind, name, study, context, make=functools.partial(make, *args))
+        self.made.append(fragment)
+        return fragment
 
     def _page_kept(self, i: int, context: str) -> bool:
         if self.previous is None or i in self.dirty:
             return False
-        return self.old_pages.get(str(i)) == [self.facts[i].page, context]
+        if i not in self.pages_kept:
+            page = self.facts[i].page
+            kept = self.old_pages.get(str(i)) == [page, context] and self.previous.has_page(page)
+            self.pages_kept[i] = kept
+        return self.pages_kept[i]
 
     def _render_places(self, places: Sequence[tuple[int, int]]) -> None:
         """Render the citations of these places (group, study) not rendered yet."""
@@ -580,10 +603,9 @@ class _Build:
         # What is not kept is rendered, on two cores when it is much; a study's pieces
         # together (its page shows the BibTeX and RIS its download entries hold).
         jobs: list[tuple[int, Callable[[], str], str | None]] = []  # study, maker, page
-        for pieces in files.values():
-            for piece in pieces:
-                if isinstance(piece, Fragment) and self._kept(piece) is None:
-                    jobs.append((piece.study, self.makers[piece], None))
+        for fragment in self.made:
+            assert fragment.make is not None  # made again
+            jobs.append((fragment.study, fragment.make, None))
         linked = []
         kept_pages = {}
         for i in distinct:
@@ -601,12 +623,13 @@ class _Build:
         for name, pieces in files.items():
             chunks: list[bytes] = []
             offset = 0
+            old = self.previous.bytes_of(name) if self.previous is not None else b""
             for piece in pieces:
                 if isinstance(piece, str):
                     data = piece.encode("utf-8")
                 else:
-                    kept = self._kept(piece)
-                    data = made[id(self.makers[piece])] if kept is None else kept
+                    kept = piece.kept
+                    data = made[id(piece.make)] if kept is None else old[kept[0] : kept[1]]
                     fragments[piece.kind][piece.name] = [piece.context, offset, offset + len(data)]
                 chunks.append(data)
                 offset += len(data)
@@ -622,6 +645,7 @@ class _Build:
             "studies": {str(i): self.facts[i].to_json() for i in distinct},
             "fragments": fragments,
             "pages": kept_pages,
+            "sizes": {name: len(out[name]) for name in dict.fromkeys(FILES.values())},
         }
         out[STATE] = (json.dumps(state, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         return SiteBuild(out, linked, len(distinct), len(self.b.refs))
