@@ -41,26 +41,31 @@ class CitationCache:
         """Entries put since it was made or read (nothing to write back when 0)."""
         self._contents: dict[int, tuple[weakref.ref[Reference], str]] = {}
 
-    def content(self, ref: Reference) -> str:
-        """A digest of what citeproc-py renders a study from (remembered per Reference)."""
+    def content(self, ref: Reference, unused: frozenset[str] = frozenset()) -> str:
+        """A digest of what citeproc-py renders a study from (remembered per Reference):
+        its CSL item without the variables the style never names (`unused`, the same for
+        every call on one cache: it is one style's)."""
         found = self._contents.get(id(ref))
         if found is not None and found[0]() is ref:
             return found[1]
         item = to_csl(ref, with_custom=False)
-        item.pop("id", None)
+        for name in ("id", *unused):
+            item.pop(name, None)
         text = json.dumps([item, ref.authors_complete], sort_keys=True, ensure_ascii=False)
         digest = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
         self._contents[id(ref)] = (weakref.ref(ref), digest)
         return digest
 
-    def entry_name(self, ref: Reference, suffix: str, number: int | None) -> str:
+    def entry_name(
+        self, ref: Reference, suffix: str, number: int | None, unused: frozenset[str]
+    ) -> str:
         """The name of a study's rendered entry with this year suffix and number (None when
         the entry's text does not depend on it)."""
-        return f"e:{self.content(ref)}:{suffix}:{'' if number is None else number}"
+        return f"e:{self.content(ref, unused)}:{suffix}:{'' if number is None else number}"
 
-    def sort_name(self, ref: Reference) -> str:
+    def sort_name(self, ref: Reference, unused: frozenset[str]) -> str:
         """The name of a study's sort values."""
-        return f"s:{self.content(ref)}"
+        return f"s:{self.content(ref, unused)}"
 
     def get(self, name: str) -> Any:
         """What is kept under `name`, or None."""

@@ -31,7 +31,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
@@ -66,16 +66,18 @@ class Entry:
     number: int | None
     label: str
     body_html: str
+    plain: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    """`body_text` and `body_markdown`, when made beforehand (kept with the entry in a cache)."""
 
     @property
     def body_text(self) -> str:
         """The entry without its label, as plain text."""
-        return html_to_text(self.body_html)
+        return self.plain[0] if self.plain else html_to_text(self.body_html)
 
     @property
     def body_markdown(self) -> str:
         """The entry without its label, as inline markdown (italics as `*...*`)."""
-        return html_to_markdown(self.body_html)
+        return self.plain[1] if self.plain else html_to_markdown(self.body_html)
 
     @property
     def text(self) -> str:
@@ -213,7 +215,9 @@ def sort_keys(
         cache = None  # another style's
     by_number = bool(parsed.sort.xpath("cs:key[@variable='citation-number']", namespaces=NS))
     found: list[SortKey | None] = [None] * len(refs)
-    names = [] if by_number or cache is None else [cache.sort_name(ref) for ref in refs]
+    names = (
+        [] if by_number or cache is None else [cache.sort_name(ref, parsed.unused) for ref in refs]
+    )
     missing = []
     for n in range(len(refs)):
         hit = cache.get(names[n]) if cache is not None and names else None
@@ -308,10 +312,15 @@ def year_suffixes(identities: Sequence[list[Any] | None]) -> list[str]:
 
 
 def render_slots(
-    slots: Sequence[Slot], style: str, cache: CitationCache | None = None
+    slots: Sequence[Slot],
+    style: str,
+    cache: CitationCache | None = None,
+    *,
+    plain: bool = False,
 ) -> list[Entry]:
     """The entries of these studies at these places, in the order given: from the cache where
-    it holds them, the others rendered by citeproc-py (and kept in the cache)."""
+    it holds them, the others rendered by citeproc-py (and kept in the cache). With `plain`,
+    each entry's text and markdown are made too (and kept with it)."""
     parsed = load_style(resolve_style(style))
     if cache is not None and cache.fingerprint != parsed.fingerprint:
         cache = None  # another style's
@@ -321,33 +330,42 @@ def render_slots(
     for n, slot in enumerate(slots):
         if cache is not None:
             number = None if parsed.number_free else slot.number
-            names.append(cache.entry_name(slot.ref, slot.suffix, number))
+            names.append(cache.entry_name(slot.ref, slot.suffix, number, parsed.unused))
             hit = cache.get(names[n])
             if hit is not None:
+                if plain and len(hit) < 4:  # kept before its text was asked for
+                    hit = [*hit[:2], *_plain(str(hit[1]))]
+                    cache.put(names[n], hit)
                 entries[n] = _from_cache(slot, hit, parsed.numbered)
                 continue
         missing.append(n)
     if missing:
-        for n, entry in zip(missing, _render(parsed, [slots[n] for n in missing]), strict=True):
+        made = _render(parsed, [slots[n] for n in missing], plain)
+        for n, entry in zip(missing, made, strict=True):
             entries[n] = entry
             if cache is not None:
                 cache.put(names[n], _to_cache(entry, parsed.number_free))
     return [entry for entry in entries if entry is not None]
 
 
-def _render(parsed: ParsedStyle, slots: Sequence[Slot]) -> list[Entry]:
+def _plain(body: str) -> tuple[str, str]:
+    return html_to_text(body), html_to_markdown(body)
+
+
+def _render(parsed: ParsedStyle, slots: Sequence[Slot], plain: bool) -> list[Entry]:
     """citeproc-py's rendering of each slot (a long list on two cores, `forked.in_two`)."""
 
-    def render(chunk: Sequence[tuple[int, Slot]]) -> list[tuple[str, str]]:
+    def render(chunk: Sequence[tuple[int, Slot]]) -> list[tuple[str, str, tuple[str, str] | None]]:
         items = [
             prepare_item(slot.ref, f"item-{n}", parsed.fields, parsed.unused) for n, slot in chunk
         ]
         bibliography = _bibliography(parsed, items)
+        done = []
         with citeproc_speed.numbered_as({f"item-{n}": slot.number for n, slot in chunk}):
-            return [
-                _render_one(parsed, item, slot)
-                for item, (_, slot) in zip(bibliography.items, chunk, strict=True)
-            ]
+            for item, (_, slot) in zip(bibliography.items, chunk, strict=True):
+                label, body = _render_one(parsed, item, slot)
+                done.append((label, body, _plain(body) if plain else None))
+        return done
 
     with _RENDER_LOCK, citeproc_fixes.installed(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -358,8 +376,9 @@ def _render(parsed: ParsedStyle, slots: Sequence[Slot]) -> list[Entry]:
             number=slot.number if parsed.numbered else None,
             label=label,
             body_html=body,
+            plain=converted,
         )
-        for slot, (label, body) in zip(slots, rendered, strict=True)
+        for slot, (label, body, converted) in zip(slots, rendered, strict=True)
     ]
 
 
@@ -385,7 +404,7 @@ def _to_cache(entry: Entry, number_free: bool) -> list[str]:
     label = entry.label
     if number_free and entry.number is not None:
         label = label.replace(str(entry.number), _NUMBER)
-    return [label, entry.body_html]
+    return [label, entry.body_html, *(entry.plain or ())]
 
 
 def _from_cache(slot: Slot, cached: Sequence[Any], numbered: bool) -> Entry:
@@ -395,15 +414,21 @@ def _from_cache(slot: Slot, cached: Sequence[Any], numbered: bool) -> Entry:
         number=slot.number if numbered else None,
         label=label.replace(_NUMBER, str(slot.number)),
         body_html=body,
+        plain=(str(cached[2]), str(cached[3])) if len(cached) >= 4 else None,
     )
 
 
 def format_entries(
-    refs: Sequence[Reference], style: str, cache: CitationCache | None = None
+    refs: Sequence[Reference],
+    style: str,
+    cache: CitationCache | None = None,
+    *,
+    plain: bool = False,
 ) -> list[Entry]:
     """Render references in the style's own order (APA sorted by author; AMA, NLM as given),
     numbered from 1, with year suffixes where the style asks for them. With a `cache`, the
-    entries it holds are taken from it and the others kept in it."""
+    entries it holds are taken from it and the others kept in it; with `plain`, each entry's
+    text and markdown are made with it (for a page or an export that prints them)."""
     facts = style_facts(style)
     keys = sort_keys(refs, style, cache)
     order = list(range(len(refs))) if keys is None else bibliography_order(keys, style)
@@ -416,7 +441,7 @@ def format_entries(
         Slot(ref, number, suffix)
         for number, (ref, suffix) in enumerate(zip(ordered, suffixes, strict=True), start=1)
     ]
-    return render_slots(slots, style, cache)
+    return render_slots(slots, style, cache, plain=plain)
 
 
 def format_bibliography(refs: Sequence[Reference], style: str, fmt: str = "text") -> str:

@@ -176,7 +176,10 @@ def render_bibliography(
     renderers = {"markdown": _markdown, "html": _html, "text": _text}
     if fmt not in renderers:
         raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    formatted = [(heading, format_entries(refs, style, cache)) for heading, refs in groups]
+    plain = fmt != "html"  # text and markdown print each entry's text, made once and kept
+    formatted = [
+        (heading, format_entries(refs, style, cache, plain=plain)) for heading, refs in groups
+    ]
     return renderers[fmt](formatted, title, levels)
 
 
