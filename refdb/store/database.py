@@ -47,7 +47,8 @@ class Committed:
     studies: frozenset[int]
     """The studies it added, changed or removed."""
     indications: bool
-    """Whether it changed an indication itself (its name, heading or place)."""
+    """Whether it changed an existing indication itself (its name, heading or place); one
+    made or removed reaches only the studies filed under it, which are in `studies`."""
 
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

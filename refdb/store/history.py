@@ -109,7 +109,12 @@ class Recorder:
             change["operation_id"] = operation.id
         self.session.execute(insert(table(Change)), changes)
         self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
-        self.changed_indications |= any(c["entity"] == "indication" for c in changes)
+        # An indication made or removed reaches only the studies filed under it (logged with
+        # them); one that changed (its name, heading or place) reaches every study under it.
+        self.changed_indications |= any(
+            c["entity"] == "indication" and c["before"] is not None and c["after"] is not None
+            for c in changes
+        )
 
     def _operation(self) -> Operation:
         """This operation's row, made (and flushed) on first need."""
