@@ -20,7 +20,8 @@ from refdb.records import IndicationSpec, Reference
 from refdb.render.feed import StudyDates
 from refdb.render.page import DEFAULT_TITLE
 from refdb.render.site import MARKER
-from refdb.render.site_build import GroupIds, Reader, build_site, read_state
+from refdb.render.site_build import build_site
+from refdb.render.site_state import GroupIds, Reader, read_state
 from refdb.store.changes import last_change, last_operation, study_times
 from refdb.store.database import Committed
 from refdb.store.library import Library
