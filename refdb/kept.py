@@ -21,7 +21,7 @@ from pathlib import Path
 
 from refdb import views
 from refdb.errors import RefdbError
-from refdb.formats import DEFAULT_STYLE, OUTPUT_KINDS, OutputOptions
+from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, OUTPUT_KINDS, OutputOptions
 from refdb.publish import write_atomically
 from refdb.store.database import Committed
 from refdb.store.kept_outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
@@ -87,6 +87,10 @@ def write_kept(
                 indications=options.indications,
                 committed=committed,
             )
+        elif options.kind == "page" or options.fmt in BIBLIOGRAPHY_FORMATS:
+            from refdb.pages import write_page  # formatted: only what changed, formatted again
+
+            write_page(library, path, options, committed)
         else:
             write_atomically(path, render_output(library, options))
     except OSError as exc:

@@ -65,3 +65,26 @@ def save(cache: CitationCache) -> None:
     except OSError:
         return
     cache.added = 0
+
+
+def kept_state(library: Library, path: Path) -> Path:
+    """Where what the next rewrite of a kept file needs is kept (`pages.py`)."""
+    which = _digest(f"{library.db.url}\0{path}")
+    return cache_dir() / "kept" / f"{which}.json"
+
+
+def read_json(path: Path) -> object:
+    """A JSON file refdb wrote, or None when it cannot be read."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write a JSON file atomically (quietly nothing when it cannot be: it is a cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    except OSError:
+        return

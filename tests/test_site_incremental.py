@@ -8,7 +8,9 @@ import json
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -224,3 +226,60 @@ def test_a_reader_never_sees_half_a_file_or_a_mix_of_builds(
     # The reader went on reading through the rewrites (it saw more than one build), unless
     # it was never scheduled while they ran; it never saw a mix either way.
     assert len(reader.builds) >= 1
+
+
+@pytest.mark.parametrize("style", ["ama", "apa"])
+def test_a_site_build_after_a_change_reads_only_what_changed(style: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from refdb.records import Author, Reference
+    from refdb.render.feed import StudyDates
+    from refdb.render.site_build import build_site
+    from refdb.render.site_state import GroupIds, Previous
+
+    families = ("Newman", "Okafor", "Silva", "Tanaka", "Berman", "Costa", "Fava")
+    refs = {
+        n: Reference(
+            key=f"s{n}",
+            title=f"Study {n} of ketamine",
+            authors=[Author(family=families[n % 7], given="Ann")],
+            year=2015 + n % 3,
+            container_title="Pain",
+            indications=["Pain"] if n <= 30 else [],
+        )
+        for n in range(1, 41)
+    }
+    when = StudyDates(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+    read: list[int] = []
+
+    def reader(ids: Sequence[int]) -> dict[int, tuple[Reference, StudyDates | None]]:
+        read.extend(ids)
+        return {i: (refs[i], when) for i in ids if i in refs}
+
+    groups = [
+        GroupIds("Pain", "For pain", list(range(1, 31))),
+        GroupIds("", "Other studies", list(range(31, 41))),
+    ]
+    options: dict[str, Any] = {"style": style, "title": "T", "indications": (), "updated": None}
+    first = build_site(groups, reader, operation=1, **options)
+    folder = tmp_path / "site"
+    for name, data in first.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    previous = Previous(folder, json.loads(first.files[".refdb-state.json"]))
+    previous.files = {name: first.files[name] for name in FILES_OF_A_SITE}
+    refs[7].title = "A new title"
+    del refs[12]
+    read.clear()
+    after = build_site(groups, reader, operation=2, changed={7, 12}, previous=previous, **options)
+    read_then = sorted(read)
+    whole = build_site(groups, reader, operation=2, **options)
+    assert {**after.files, **{p: first.files[p] for p in after.linked}} == whole.files
+    assert len(after.linked) >= 30  # the pages of the studies it did not read
+    if style == "apa":  # and the studies whose year suffix moved with 12 gone
+        assert {7, 12} <= set(read_then) and len(read_then) <= 4
+    else:
+        assert read_then == [7, 12]
+
+
+FILES_OF_A_SITE = ("index.html", "feed.xml", "refs.bib", "refs.ris", "refs.json")
