@@ -4,8 +4,9 @@ folder swapped whole), so that a site build never reads half a file.
 
 A rewrite costs what changed: the store calls back after a transaction that changed the
 library committed (`Database.after_change`) with the ids of the studies it changed
-(`Committed`); a kept site renders again only their pages and entries (`sites.py`), a page or
-an export formats again only the entries its citation cache does not hold (`renderings.py`).
+(`Committed`); a kept site renders again only their pages and entries (`sites.py`), a kept
+page or formatted export only their entries (`pages.py`); BibTeX, RIS and CSL-JSON exports are
+written whole.
 
 This joins the store (the registry, the studies) and the renderers, so it lives at the library
 level beside `api.py`. A file that cannot be written is reported in one line and tried again
@@ -75,7 +76,7 @@ def write_kept(
     library: Library, path: Path, options: OutputOptions, committed: Committed | None = None
 ) -> None:
     """Write one output now (RefdbError, one line, when it cannot be); after `committed`, a
-    site renders again only what it changed."""
+    site, a page or a formatted export renders again only what it changed."""
     try:
         if options.kind == "site":  # a folder, built beside its place and swapped in
             from refdb.sites import write_site
