@@ -1,7 +1,7 @@
 """Rendering: the evidence page with the parsed CSL style cached vs parsed afresh, and N
 references in AMA plain text through refdb vs plain citeproc-py without refdb's rules.
 
-refdb parses each CSL style once per process (`_load_style`, an lru_cache) and applies its
+refdb parses each CSL style once per process (`csl_styles.load_style`, an lru_cache) and applies its
 citeproc-js fix-up rules to the parsed style and to every item; the page's cold run clears that
 cache first. The plain citeproc-py baseline parses the style once, outside the timing, and
 renders the same items with none of the rules.
@@ -30,7 +30,8 @@ from citeproc.source.json import CiteProcJSON
 from refdb import api
 from refdb.csl import to_csl
 from refdb.records import Reference
-from refdb.render.citations import _load_style, format_bibliography, resolve_style
+from refdb.render.citations import format_bibliography, resolve_style
+from refdb.render.csl_styles import load_style
 
 
 def plain_citeproc(style: Any, refs: Sequence[Reference]) -> list[str]:
@@ -61,9 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             start = time.perf_counter()
             api.page(library)
             first = time.perf_counter() - start
-            cold = best_of(
-                options.repeats, lambda: api.page(library), setup=_load_style.cache_clear
-            )
+            cold = best_of(options.repeats, lambda: api.page(library), setup=load_style.cache_clear)
             api.page(library)
             warm = best_of(options.repeats, lambda: api.page(library))
         finally:

@@ -2,8 +2,8 @@
 
 Options after the script name (`--quick`, `--size N`, `--repeats N`) are passed to each script.
 `--scale-sizes A,B,...` is passed to the whole-process scripts alone (`bench_scale.py`,
-`bench_latex.py`), as their `--sizes` (`make bench` gives 1000,10000,100000); without it, they
-run at their default sizes (1000,10000), or their quick size with `--quick`.
+`bench_latex.py`, `bench_site.py`), as their `--sizes` (`make bench` gives 1000,10000,100000);
+without it, they run at their default sizes (1000,10000), or their quick size with `--quick`.
 Exits 1 when any script fails or reports a failed check.
 """
 
@@ -27,8 +27,9 @@ SCRIPTS = (
     "bench_pubmed_parse.py",
     "bench_scale.py",
     "bench_latex.py",
+    "bench_site.py",
 )
-WHOLE_PROCESS = ("bench_scale.py", "bench_latex.py")  # they take --scale-sizes as --sizes
+WHOLE_PROCESS = ("bench_scale.py", "bench_latex.py", "bench_site.py")  # --scale-sizes as --sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from refdb.importing import ImportReport as ImportReport
     from refdb.records import Author as Author
     from refdb.records import Reference as Reference
+    from refdb.sites import SiteReport as SiteReport
     from refdb.sources.pubmed import Candidate as Candidate
     from refdb.store.changes import ChangeReport as ChangeReport
     from refdb.store.curation import EditResult as EditResult
+    from refdb.store.database import Committed as Committed
     from refdb.store.duplicates import DuplicatePair as DuplicatePair
     from refdb.store.history import OperationInfo as OperationInfo
     from refdb.store.info import DbInfo as DbInfo
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from refdb.store.library import Library as Library
     from refdb.store.watches import WatchInfo as WatchInfo
     from refdb.store.writer import SaveSummary as SaveSummary
-    from refdb.views import SiteReport as SiteReport
     from refdb.watching import RunReport as RunReport
     from refdb.watching import WatchRun as WatchRun
 
@@ -56,16 +57,16 @@ def open_library(url: str | None = None) -> Library:
     from refdb.store.library import Library
 
     library = Library(url or default_database_url())
-    library.db.after_change.append(lambda: _refresh_kept(library))
+    library.db.after_change.append(lambda committed: _refresh_kept(library, committed))
     return library
 
 
-def _refresh_kept(library: Library) -> None:
-    """After a change committed: rewrite the kept outputs (loaded only by a command that
-    changed something, not by every read)."""
+def _refresh_kept(library: Library, committed: Committed) -> None:
+    """After a change committed: rewrite the kept outputs, as far as the change reaches
+    (loaded only by a command that changed something, not by every read)."""
     from refdb.kept import refresh_kept_outputs
 
-    refresh_kept_outputs(library)
+    refresh_kept_outputs(library, committed)
 
 
 # --- into the library --------------------------------------------------------------------------

@@ -37,3 +37,8 @@ class EutilsSettings:
     def requests_per_second(self) -> float:
         """NCBI's limit: 3 a second without an API key, 10 with one."""
         return 10.0 if self.api_key else 3.0
+
+
+def cache_dir() -> Path:
+    """Where refdb keeps what it can make again (renderings): the user cache dir."""
+    return Path(platformdirs.user_cache_dir("refdb", appauthor=False))

@@ -1,11 +1,16 @@
 """Kept outputs: exports, pages and sites that `--keep` registers and every later change to
-the library rewrites, atomically (a temporary file in the same folder, then a rename), so that
-a site build never reads half a file.
+the library rewrites, atomically (a temporary file in the same folder, then a rename; a site's
+folder swapped whole), so that a site build never reads half a file.
+
+A rewrite costs what changed: the store calls back after a transaction that changed the
+library committed (`Database.after_change`) with the ids of the studies it changed
+(`Committed`); a kept site renders again only their pages and entries (`sites.py`), a kept
+page or formatted export only their entries (`pages.py`); BibTeX, RIS and CSL-JSON exports are
+written whole.
 
 This joins the store (the registry, the studies) and the renderers, so it lives at the library
-level beside `api.py`; the store only calls back after a transaction that changed the library
-committed (`Database.after_change`). A file that cannot be written is reported in one line and
-tried again after the next change; the change itself stands.
+level beside `api.py`. A file that cannot be written is reported in one line and tried again
+after the next change; the change itself stands.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from pathlib import Path
 
 from refdb import views
 from refdb.errors import RefdbError
-from refdb.formats import DEFAULT_STYLE, OUTPUT_KINDS, OutputOptions
+from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, OUTPUT_KINDS, OutputOptions
 from refdb.publish import write_atomically
+from refdb.store.database import Committed
 from refdb.store.kept_outputs import KeptOutputInfo, forget, kept_outputs, record_write, register
 from refdb.store.library import Library
 
@@ -66,11 +72,26 @@ def absolute(path: str | Path) -> Path:
     return Path(os.path.abspath(Path(path).expanduser()))
 
 
-def write_kept(library: Library, path: Path, options: OutputOptions) -> None:
-    """Write one output now (RefdbError, one line, when it cannot be)."""
+def write_kept(
+    library: Library, path: Path, options: OutputOptions, committed: Committed | None = None
+) -> None:
+    """Write one output now (RefdbError, one line, when it cannot be); after `committed`, a
+    site, a page or a formatted export renders again only what it changed."""
     try:
         if options.kind == "site":  # a folder, built beside its place and swapped in
-            views.site(library, path, style=options.style, indications=options.indications)
+            from refdb.sites import write_site
+
+            write_site(
+                library,
+                path,
+                style=options.style,
+                indications=options.indications,
+                committed=committed,
+            )
+        elif options.kind == "page" or options.fmt in BIBLIOGRAPHY_FORMATS:
+            from refdb.pages import write_page  # formatted: only what changed, formatted again
+
+            write_page(library, path, options, committed)
         else:
             write_atomically(path, render_output(library, options))
     except OSError as exc:
@@ -89,13 +110,15 @@ def keep_output(library: Library, path: str | Path, options: OutputOptions) -> P
     return where
 
 
-def refresh_kept_outputs(library: Library) -> list[str]:
-    """Rewrite every kept output; returns (and warns, one line each) the ones that failed,
-    which are tried again after the next change."""
+def refresh_kept_outputs(library: Library, committed: Committed | None = None) -> list[str]:
+    """Rewrite every kept output (after `committed`, as far as it reaches: a site's pages of
+    the studies it changed, a page's or an export's entries of those studies; the rest is
+    kept); returns (and warns, one line each) the ones that failed, which are tried again
+    after the next change."""
     failures = []
     for info in kept_outputs(library.db):
         try:
-            write_kept(library, Path(info.path), _options(info))
+            write_kept(library, Path(info.path), _options(info), committed)
         except RefdbError as exc:  # it cannot be written now; the committed change stands
             reason = str(exc).removeprefix(f"{info.path}: ")
             record_write(library.db, info.path, reason)

@@ -8,12 +8,13 @@ marker file) or is empty; any other folder, or a file, is refused and left as it
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -85,15 +86,11 @@ def _swap_lock(parent: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> None:
-    """Write `files` (relative path -> text, the marker among them) as the folder `outdir`.
-
-    The new folder is built as a hidden sibling, then `outdir` (if any) is renamed away, the
-    new folder renamed in, and the old one removed. On any failure before the swap, the
-    half-built sibling is removed and `outdir` is untouched.
-    """
-    if marker not in files:
-        raise ValueError(f"the files must hold the marker {marker!r}")
+@contextmanager
+def site_folder(outdir: Path, marker: str) -> Iterator[Path]:
+    """The site's folder (a symbolic link followed), held against other builds of it: read the
+    site there and `replace_folder` it inside the block, and no other build swaps in between.
+    RefdbError when the place holds something that is not a refdb site."""
     outdir = Path(os.path.abspath(outdir))
     if outdir.is_symlink():  # the site goes where the link points; the link stays
         outdir = outdir.resolve()
@@ -103,29 +100,64 @@ def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> No
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RefdbError(f"{parent}: cannot create the folder ({exc.strerror})") from None
+    with _swap_lock(parent):
+        _check_replaceable(outdir, marker)  # again: another build may have swapped meanwhile
+        yield outdir
+
+
+def publish_folder(
+    outdir: Path,
+    files: Mapping[str, str | bytes],
+    *,
+    marker: str,
+    linked: Sequence[str] = (),
+) -> None:
+    """Write `files` (relative path -> text, the marker among them) as the folder `outdir`,
+    with `linked` (relative paths) taken from the folder there now as they are."""
+    with site_folder(outdir, marker) as where:
+        replace_folder(where, files, marker=marker, linked=linked)
+
+
+def replace_folder(
+    outdir: Path,
+    files: Mapping[str, str | bytes],
+    *,
+    marker: str,
+    linked: Sequence[str] = (),
+) -> None:
+    """Replace the folder `outdir` (inside `site_folder`) by one of `files` and, hard-linked
+    from the folder there now (copied where a link cannot be made), the `linked` files.
+
+    The new folder is built as a hidden sibling, then swapped with `outdir` in one atomic
+    exchange (Linux's renameat2; elsewhere, or on a file system without it, two renames a
+    moment apart), and the old one removed. At every moment `outdir` is one whole build: a
+    reader that holds the folder open reads one build until it is removed. On any failure
+    before the swap, the half-built sibling is removed and `outdir` is untouched.
+    """
+    if marker not in files:
+        raise ValueError(f"the files must hold the marker {marker!r}")
+    parent = outdir.parent
     token = secrets.token_hex(4)
     building = parent / f".{outdir.name}.refdb-new-{token}"
+    had_old = False
     try:
         building.mkdir()  # the umask's permissions, as any folder the user makes
-        root = building.resolve()
+        made = {"."}
         for relative, text in files.items():
-            target = building / relative
-            if root not in target.resolve().parents:
-                raise ValueError(f"{relative!r} is outside the site")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8", newline="\n")
-        with _swap_lock(parent):
-            _check_replaceable(outdir, marker)  # again: it may have changed while we wrote
-            old = parent / f".{outdir.name}.refdb-old-{token}"
-            had_old = os.path.lexists(outdir)
-            if had_old:
-                os.rename(outdir, old)
+            with open(_inside(building, relative, made), "wb") as out:
+                out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        for relative in linked:
+            target = _inside(building, relative, made)
+            source = os.path.join(outdir, relative)
             try:
-                os.rename(building, outdir)
-            except OSError:
-                if had_old:
-                    os.rename(old, outdir)
-                raise
+                os.link(source, target)
+            except OSError:  # another file system, or one without hard links
+                shutil.copyfile(source, target)
+        had_old = os.path.lexists(outdir)
+        if had_old:
+            _swap(building, outdir)  # `building` now holds the old site
+        else:
+            os.rename(building, outdir)
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         raise RefdbError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from None
@@ -133,4 +165,55 @@ def publish_folder(outdir: Path, files: Mapping[str, str], *, marker: str) -> No
         shutil.rmtree(building, ignore_errors=True)
         raise
     if had_old:
-        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _inside(building: Path, relative: str, made: set[str]) -> str:
+    """Where a file goes in the new folder (its folder made, once): a relative path that stays
+    inside, read as written (the new folder holds no links to lead out of it)."""
+    path = os.path.normpath(relative)
+    if os.path.isabs(path) or path == ".." or path.startswith(".." + os.sep) or path == ".":
+        raise ValueError(f"{relative!r} is outside the site")
+    folder = os.path.dirname(path) or "."
+    if folder not in made:
+        (building / folder).mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+    return os.path.join(building, path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _swap(new: Path, old: Path) -> None:
+    """Exchange two folders at once (renameat2 with RENAME_EXCHANGE); where that cannot be
+    done, rename the old one away and the new one in (a moment without the folder)."""
+    if _exchange(new, old):
+        return
+    away = new.with_name(new.name + "-old")
+    os.rename(old, away)
+    try:
+        os.rename(new, old)
+    except OSError:
+        os.rename(away, old)
+        raise
+    os.rename(away, new)
+
+
+def _exchange(new: Path, old: Path) -> bool:
+    """True when the two were exchanged; False when this system cannot."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # not Linux, or a C library without it
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    if renameat2(_AT_FDCWD, bytes(new), _AT_FDCWD, bytes(old), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # not on this file system
+        return False
+    raise OSError(error, os.strerror(error), str(old))

@@ -4,7 +4,6 @@ and what changed, each a query of the store handed to its renderer (read only)."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ from refdb.records import IndicationSpec, Reference
 from refdb.store.library import Library
 
 if TYPE_CHECKING:
-    from refdb.render.feed import StudyDates
+    from refdb.sites import SiteReport
     from refdb.store.changes import ChangeReport
 
 
@@ -29,9 +28,14 @@ def page(
     """The evidence page: studies grouped under their indications' headings, formatted, each
     with its evidence level unless `levels` is False. Without `indication`, studies filed
     under none follow as "Other studies", as in `export` and `site`."""
+    from refdb import renderings
     from refdb.render.page import render_page
 
-    return render_page(_grouped(library, indication), style=style, fmt=fmt, levels=levels)
+    cache = renderings.citation_cache(library, style)
+    groups = _grouped(library, indication)
+    text = render_page(groups, style=style, fmt=fmt, levels=levels, cache=cache)
+    renderings.save(cache)
+    return text
 
 
 def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
@@ -42,15 +46,6 @@ def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[R
         if unfiled:
             groups.append((UNFILED_HEADING, unfiled))
     return groups
-
-
-@dataclass
-class SiteReport:
-    """What `site` wrote: the folder, how many studies it shows, and its files."""
-
-    path: Path
-    studies: int
-    files: list[str]
 
 
 def site(
@@ -66,52 +61,9 @@ def site(
     `indications` is given; otherwise studies filed under none follow as "Other studies").
     A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
     """
-    from refdb.publish import publish_folder
-    from refdb.render.site import MARKER, SiteGroup, distinct_studies, render_site
+    from refdb.sites import write_site
 
-    wanted = {name.casefold() for name in indications}
-    infos = library.indications()
-    for name in indications:
-        if not any(info.name.casefold() == name.casefold() for info in infos):
-            library.page_groups(name)  # raises the store's "no such indication" error
-    groups = [
-        SiteGroup(info.name, heading, refs)
-        for info in infos
-        if not wanted or info.name.casefold() in wanted
-        for heading, refs in library.page_groups(info.name)
-    ]
-    if not wanted:
-        unfiled = library.unfiled()
-        if unfiled:
-            groups.append(SiteGroup("", UNFILED_HEADING, unfiled))
-    shown = {group.name for group in groups}
-    specs = [IndicationSpec(i.name, i.heading, i.position) for i in infos if i.name in shown]
-    from refdb.store.changes import last_change
-
-    distinct = distinct_studies(groups)
-    files = render_site(
-        groups,
-        style=style,
-        indications=specs,
-        dates=_study_dates(library, distinct),
-        updated=last_change(library.db),
-    )
-    publish_folder(outdir, files, marker=MARKER)
-    return SiteReport(outdir, len(distinct), sorted(files))
-
-
-def _study_dates(library: Library, refs: Sequence[Reference]) -> dict[str, StudyDates]:
-    """When each study (by key) entered the library and last changed, from the log."""
-    from refdb.render.feed import StudyDates
-    from refdb.store.changes import study_times
-
-    times = study_times(library.db, [ref.id for ref in refs if ref.id is not None])
-    dates = {}
-    for ref in refs:
-        found = times.get(ref.id) if ref.id is not None else None
-        if found is not None:
-            dates[ref.key or ""] = StudyDates(found.added or found.changed, found.changed)
-    return dates
+    return write_site(library, outdir, style=style, indications=indications)
 
 
 def export(
@@ -126,9 +78,14 @@ def export(
     if fmt not in EXPORT_FORMATS:
         raise RefdbError(f"unknown format {fmt!r} (use {', '.join(EXPORT_FORMATS)})")
     if fmt in BIBLIOGRAPHY_FORMATS:
+        from refdb import renderings
         from refdb.render.page import render_bibliography
 
-        return render_bibliography(_grouped(library, indication), style=style, fmt=fmt)
+        cache = renderings.citation_cache(library, style)
+        groups = _grouped(library, indication)
+        text = render_bibliography(groups, style=style, fmt=fmt, cache=cache)
+        renderings.save(cache)
+        return text
     refs = library.studies(indication)
     if fmt == "csl-json":
         from refdb.render.csljson import render_csl_json

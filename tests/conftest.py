@@ -89,6 +89,7 @@ def pandoc_citeproc(bibliography: Path, keys: list[str]) -> str:
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's library or the internet."""
     monkeypatch.setenv("REFDB_DATABASE_URL", f"sqlite:///{tmp_path / 'default.sqlite'}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # refdb's citation cache
     monkeypatch.setenv("REFDB_EUTILS_URL", "http://127.0.0.1:9/eutils/")
     monkeypatch.setenv("NCBI_EMAIL", "tests@example.org")
     monkeypatch.delenv("NCBI_API_KEY", raising=False)

@@ -24,7 +24,7 @@ def _scripts() -> tuple[str, ...]:
 
 
 # These run refdb as whole processes and print their own columns: their tests are below.
-WHOLE_PROCESS = ("bench_scale.py", "bench_latex.py")
+WHOLE_PROCESS = ("bench_scale.py", "bench_latex.py", "bench_site.py")
 
 
 @pytest.mark.usefixtures("benchmarks_on_path")
@@ -74,4 +74,17 @@ def test_bench_latex_imports_a_latex_heavy_file(capsys: pytest.CaptureFixture[st
     assert re.search(
         r"^\| refdb import, LaTeX-heavy \.bib +\| +40 \|.* \d+\.\d\dx \| floor A ", out, re.M
     ), out
+    assert re.search(r"^check: .*: yes$", out, re.M), out
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_bench_site_times_the_site_and_kept_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    module = importlib.import_module("bench_site")
+    # No browser here (tests/test_site_browser.py drives one): its row says so.
+    status = module.main(["--sizes", "30", "--repeats", "1", "--browser-max", "0"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert re.search(r"^\| refdb site, from nothing +\| +30 \|.* \d+\.\d\dx \| floor A ", out, re.M)
+    assert re.search(r"^\|   what keeping a site costs the tag +\| +30 \|", out, re.M), out
+    assert re.search(r"^\| Chromium: not run above 0 studies", out, re.M), out
     assert re.search(r"^check: .*: yes$", out, re.M), out

@@ -156,10 +156,19 @@ def _ascii_key(key: str) -> str:
 
 def export_keys(refs: Sequence[Reference]) -> list[str]:
     """One ASCII citation key per reference: its own key, folded; clashes get a/b/c suffixes."""
+    return unique_keys([export_key_base(ref) for ref in refs])
+
+
+def export_key_base(ref: Reference) -> str:
+    """A reference's ASCII citation key before clashes are resolved: its own key, folded."""
+    return _ascii_key(ref.key or "") or _ascii_key(base_citation_key(ref)) or "ref"
+
+
+def unique_keys(bases: Sequence[str]) -> list[str]:
+    """The keys `export_keys` gives for these bases, in order: clashes get a/b/c suffixes."""
     keys: list[str] = []
     seen: set[str] = set()
-    for ref in refs:
-        key = _ascii_key(ref.key or "") or _ascii_key(base_citation_key(ref)) or "ref"
+    for key in bases:
         candidate, suffix = key, 0
         while candidate in seen:
             candidate = f"{key}{chr(ord('a') + suffix % 26)}{suffix // 26 or ''}"
@@ -306,13 +315,17 @@ def render_bib(
 
     Unicode stays UTF-8 unless `ascii` is set, then it is written as LaTeX (`{\\"o}`).
     """
-    types = _BIBLATEX_TYPES if dialect == "biblatex" else _BIBTEX_TYPES
     chunks: list[str] = [indications_comment(indications)] if indications else []
     for ref, key in zip(refs, export_keys(refs), strict=True):
-        fields = _fields(ref, dialect, ascii)
-        body = ",\n".join(f"  {name} = {value}" for name, value in fields)
-        chunks.append(f"@{types.get(ref.type, 'misc')}{{{key},\n{body}\n}}\n")
+        chunks.append(bib_entry(ref, key, dialect=dialect, ascii=ascii))
     return "\n".join(chunks)
+
+
+def bib_entry(ref: Reference, key: str, *, dialect: Dialect = "bibtex", ascii: bool = False) -> str:
+    """One entry under this key (`render_bib` joins them with blank lines)."""
+    types = _BIBLATEX_TYPES if dialect == "biblatex" else _BIBTEX_TYPES
+    body = ",\n".join(f"  {name} = {value}" for name, value in _fields(ref, dialect, ascii))
+    return f"@{types.get(ref.type, 'misc')}{{{key},\n{body}\n}}\n"
 
 
 def render_bibtex(

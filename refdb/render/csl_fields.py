@@ -173,11 +173,17 @@ def _clean_text(text: str) -> str:
     return escape_field(protect_inline_markup(narrow_spaces(typographic_quotes(text))))
 
 
-def prepare_item(ref: Reference, item_id: str, rules: FieldRules) -> dict[str, Any]:
-    """The study's CSL item under `item_id`, each field through its rules and escaped."""
+def prepare_item(
+    ref: Reference, item_id: str, rules: FieldRules, unused: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The study's CSL item under `item_id`, each field through its rules and escaped; the
+    `unused` variables (ones the style never names, such as the abstract) left out."""
     item = to_csl(ref, with_custom=False)
     item["id"] = item_id
     for name, value in list(item.items()):
+        if name in unused:
+            del item[name]
+            continue
         if not isinstance(value, str) or name in ("id", "type", "language"):
             continue
         if name == "page":

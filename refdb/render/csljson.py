@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,13 @@ def csl_items(refs: Sequence[Reference], *, with_custom: bool = True) -> list[di
         item["id"] = key
         items.append(item)
     return items
+
+
+def csl_item_text(ref: Reference, key: str) -> str:
+    """One item (with refdb's fields) as it stands in `render_csl_json`'s array: indented."""
+    item = to_csl(ref)
+    item["id"] = key
+    return textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), "  ")
 
 
 def render_csl_json(refs: Sequence[Reference], *, with_custom: bool = True) -> str:

@@ -12,7 +12,7 @@ import calendar
 import html
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
@@ -84,15 +84,10 @@ def _person(author: Author) -> str:
     return plain(f"{name} {author.suffix}" if author.suffix else name)
 
 
-def newest_first(studies: Sequence[FeedStudy], dates: Mapping[str, StudyDates]) -> list[FeedStudy]:
-    """The studies, newest addition first; those added together keep the index's order."""
-    order = {id(study): n for n, study in enumerate(studies)}
-
-    def added(study: FeedStudy) -> datetime:
-        found = dates.get(study.ref.key or "")
-        return utc(found.added) if found else _EPOCH
-
-    return sorted(studies, key=lambda s: (-added(s).timestamp(), order[id(s)]))
+def newest_order(added: Sequence[datetime | None]) -> list[int]:
+    """Places in index order, newest addition first; those added together (or never dated)
+    keep the index's order."""
+    return sorted(range(len(added)), key=lambda n: (-utc(added[n] or _EPOCH).timestamp(), n))
 
 
 def _entry_content(study: FeedStudy, added: datetime | None) -> str:
@@ -116,105 +111,113 @@ def _entry_content(study: FeedStudy, added: datetime | None) -> str:
     return f"<p>{text}</p>" + (f"<p>{' '.join(links)}</p>" if links else "")
 
 
-def render_feed(
-    studies: Sequence[FeedStudy],
-    dates: Mapping[str, StudyDates],
-    *,
-    title: str,
-    updated: datetime | None,
-    feed_id: str,
-) -> str:
-    """The Atom feed: an entry per study, newest addition first.
+def feed_entry(study: FeedStudy, found: StudyDates | None) -> str:
+    """One study's Atom `<entry>` as it stands in the feed: indented, without the whitespace
+    after it (`feed_document` puts the entries together).
 
     Each entry has the study's title, authors, its journal and year, its level and indications
     (as categories whose scheme and term make the index's filter link), the formatted
     citation as its summary, and a link to its page. Links are relative to the feed, as the
-    site's are. `updated` is the library's last change (not the time of the build).
+    site's are.
     """
+    ref, key = study.ref, study.ref.key or ""
+    entry = ET.Element("entry")
+    _sub(entry, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'refdb-study:' + key)}")
+    _sub(entry, "title", plain(ref.title), type="text")
+    _sub(entry, "link", rel="alternate", type="text/html", href=study.page)
+    if ref.doi:
+        _sub(entry, "link", rel="related", type="text/html", href=doi_url(ref.doi))
+    added = utc(found.added) if found else None
+    _sub(entry, "published", _stamp(added or _EPOCH))
+    _sub(entry, "updated", _stamp(max(utc(found.changed), utc(found.added)) if found else _EPOCH))
+    for author in ref.authors:
+        if _person(author):
+            _sub(_sub(entry, "author"), "name", _person(author))
+    level = level_of(ref)
+    _sub(entry, "category", term=level, label=LABELS[level], scheme="index.html?level=")
+    for name, heading in study.headings:
+        _sub(entry, "category", term=name, label=heading, scheme="index.html?indication=")
+    _sub(entry, "summary", study.citation_html, type="html")
+    _sub(entry, "content", _entry_content(study, added), type="html")
+    ET.indent(entry, level=1)  # as inside the feed
+    entry.tail = None
+    return ET.tostring(entry, encoding="unicode")
+
+
+ENTRY_SEPARATOR = "\n  "
+"""What stands between two entries of the feed."""
+
+
+def feed_document(
+    *, title: str, updated: datetime | None, newest: datetime | None, feed_id: str, entries: int
+) -> tuple[str, str]:
+    """The feed before its entries and after them; between them stand `entries` entries
+    (`feed_entry`, newest addition first) with ENTRY_SEPARATOR between two, "\n" after the
+    last. `updated` is the library's last change (not the time of the build); without it,
+    the newest change of a study (`newest`)."""
     feed = ET.Element("feed", {"xmlns": ATOM})  # every element below is Atom's
     _sub(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'refdb-site:' + feed_id)}")
     _sub(feed, "title", title, type="text")
     _sub(feed, "subtitle", "The studies, newest addition first", type="text")
     _sub(feed, "link", rel="alternate", type="text/html", href="index.html")
     _sub(feed, "link", rel="self", type="application/atom+xml", href=FEED)
-    newest = max((utc(d.changed) for d in dates.values()), default=_EPOCH)
-    _sub(feed, "updated", _stamp(utc(updated) if updated else newest))
+    _sub(feed, "updated", _stamp(utc(updated) if updated else (newest or _EPOCH)))
     _sub(_sub(feed, "author"), "name", title)
-    _sub(feed, "generator", "refdb")
-    for study in newest_first(studies, dates):
-        ref, key = study.ref, study.ref.key or ""
-        found = dates.get(key)
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'refdb-study:' + key)}")
-        _sub(entry, "title", plain(ref.title), type="text")
-        _sub(entry, "link", rel="alternate", type="text/html", href=study.page)
-        if ref.doi:
-            _sub(entry, "link", rel="related", type="text/html", href=doi_url(ref.doi))
-        added = utc(found.added) if found else None
-        _sub(entry, "published", _stamp(added or _EPOCH))
-        _sub(
-            entry, "updated", _stamp(max(utc(found.changed), utc(found.added)) if found else _EPOCH)
-        )
-        for author in ref.authors:
-            if _person(author):
-                _sub(_sub(entry, "author"), "name", _person(author))
-        level = level_of(ref)
-        _sub(entry, "category", term=level, label=LABELS[level], scheme="index.html?level=")
-        for name, heading in study.headings:
-            _sub(entry, "category", term=name, label=heading, scheme="index.html?indication=")
-        _sub(entry, "summary", study.citation_html, type="html")
-        _sub(entry, "content", _entry_content(study, added), type="html")
+    last = _sub(feed, "generator", "refdb")
     ET.indent(feed)
-    body = ET.tostring(feed, encoding="unicode")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+    if entries:
+        last.tail = ENTRY_SEPARATOR
+    body = ET.tostring(feed, encoding="unicode").removesuffix("</feed>")
+    head = '<?xml version="1.0" encoding="utf-8"?>\n' + body
+    return head, ("\n" if entries else "") + "</feed>\n"
+
+
+def recent_studies(
+    added: Sequence[datetime | None], updated: datetime | None, *, days: int = RECENT_DAYS
+) -> list[int]:
+    """Which studies (places in index order) "Added in the last 90 days" counts, newest
+    first: those added in the days up to the library's last change."""
+    if updated is None:
+        return []
+    since = utc(updated) - timedelta(days=days)
+    return [n for n in newest_order(added) if (at := added[n]) is not None and utc(at) >= since]
+
+
+def recent_item(ref: Reference, page: str, added: datetime) -> str:
+    """One line of "Added in the last 90 days": the study's title, linked, who and when."""
+    who = " ".join(p for p in (plain(ref.first_author), str(ref.year or "")) if p)
+    title = html.escape(plain(ref.title))
+    return (
+        f'<li class="recent-study"><a href="{html.escape(page, quote=True)}">{title}</a>'
+        + (f" ({html.escape(who)})" if who else "")
+        + f', <span class="level level-{html.escape(level_of(ref))}">'
+        f"{html.escape(LABELS[level_of(ref)])}</span>, added {day_text(added)}</li>"
+    )
 
 
 def recent_section(
-    studies: Sequence[FeedStudy],
-    dates: Mapping[str, StudyDates],
-    updated: datetime | None,
-    *,
-    days: int = RECENT_DAYS,
-) -> str:
-    """The index's "Added in the last 90 days" (the days up to the library's last change):
-    the newest of them listed, up to ten; no list when every study on the index is that new
-    (the index itself is the list); empty when no study was added then."""
-    if updated is None:
-        return ""
-    since = utc(updated) - timedelta(days=days)
-    recent = [
-        s
-        for s in newest_first(studies, dates)
-        if (found := dates.get(s.ref.key or "")) and utc(found.added) >= since
-    ]
-    if not recent:
-        return ""
+    recent: int, total: int, listed: int, updated: datetime | None, *, days: int = RECENT_DAYS
+) -> tuple[str, str]:
+    """The index's "Added in the last 90 days" (the days up to the library's last change),
+    before and after its list of `listed` items (`recent_item`, one a line): `recent` of the
+    `total` studies were added then. No list when every study on the index is that new (the
+    index itself is the list); ("", "") when no study was added then."""
+    if not recent or updated is None:
+        return "", ""
     window = f"in the {days} days up to {day_text(updated)}, when it last changed"
     feed = f'New studies also appear in the <a href="{FEED}">Atom feed</a>.'
-    if len(recent) == len(studies):
-        count = f"All {len(recent)} studies" if len(recent) > 1 else "The one study"
+    if recent == total:
+        count = f"All {recent} studies" if recent > 1 else "The one study"
         about = f"{count} on this page entered the library {window}. {feed}"
     else:
-        count = f"{len(recent)} stud{'y' if len(recent) == 1 else 'ies'}"
-        shown = f" The {RECENT_SHOWN} newest:" if len(recent) > RECENT_SHOWN else ""
+        count = f"{recent} stud{'y' if recent == 1 else 'ies'}"
+        shown = f" The {RECENT_SHOWN} newest:" if recent > RECENT_SHOWN else ""
         about = f"{count} entered the library {window}. {feed}{shown}"
-    listing = recent[:RECENT_SHOWN] if len(recent) < len(studies) else []
-    items = []
-    for study in listing:
-        ref = study.ref
-        who = " ".join(p for p in (plain(ref.first_author), str(ref.year or "")) if p)
-        added = dates[ref.key or ""].added
-        title = html.escape(plain(ref.title))
-        page = html.escape(study.page, quote=True)
-        items.append(
-            f'<li class="recent-study"><a href="{page}">{title}</a>'
-            + (f" ({html.escape(who)})" if who else "")
-            + f', <span class="level level-{html.escape(level_of(ref))}">'
-            f"{html.escape(LABELS[level_of(ref)])}</span>, added {day_text(added)}</li>"
-        )
-    listed = '<ul class="recent-studies">\n' + "\n".join(items) + "\n</ul>\n" if items else ""
-    return (
+    head = (
         '<section class="recent" aria-labelledby="recent">\n'
         f'<h2 id="recent">Added in the last {days} days</h2>\n'
-        f"<p>{about}</p>\n{listed}</section>"
+        f"<p>{about}</p>\n"
     )
+    if listed:
+        return head + '<ul class="recent-studies">\n', "\n</ul>\n</section>"
+    return head, "</section>"

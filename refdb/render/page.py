@@ -20,9 +20,11 @@ from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
 from refdb.formats import DEFAULT_STYLE
 from refdb.records import Reference
-from refdb.render.citations import Entry, format_entries, html_list, markdown_item
+from refdb.render.citation_cache import CitationCache
+from refdb.render.citations import Entry, format_entries, markdown_item
 from refdb.render.labels import study_links, study_status
 from refdb.render.markup import markdown_escape
+from refdb.render.pieces import Piece, joined
 
 Group = tuple[str, Sequence[Reference]]
 
@@ -51,18 +53,6 @@ def _markdown_entry(entry: Entry, levels: bool) -> str:
         head, sep, body = item.partition(" ")
         item = f"{head}{sep}{prefix}{body}"
     return item
-
-
-def _markdown(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
-    blocks: list[str] = []
-    if title:
-        blocks.append(f"# {markdown_escape(title)}")
-    for heading, entries in groups:
-        if heading:
-            blocks.append(f"## {markdown_escape(heading)}")
-        if entries:
-            blocks.append("\n".join(_markdown_entry(entry, levels) for entry in entries))
-    return "\n\n".join(blocks) + "\n"
 
 
 # --- html -----------------------------------------------------------------------------------
@@ -98,32 +88,6 @@ def _html_entry(entry: Entry, numbered: bool, levels: bool) -> str:
     return f'{body}<br>\n    <span class="links">{links}</span>'
 
 
-def _html(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
-    doc_title = title or "Bibliography"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(doc_title)}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
-    ]
-    if title:
-        parts.append(f"<h1>{html.escape(title)}</h1>")
-    for heading, entries in groups:
-        if heading:
-            parts.append(f"<h2>{html.escape(heading)}</h2>")
-        if entries:
-            numbered = all(entry.ordinal_label for entry in entries)
-            items = [_html_entry(entry, numbered, levels) for entry in entries]
-            parts.append(html_list(entries, items).rstrip("\n"))
-    parts += ["</body>", "</html>"]
-    return "\n".join(parts) + "\n"
-
-
 # --- text -----------------------------------------------------------------------------------
 
 
@@ -143,16 +107,84 @@ def _text_entry(entry: Entry, levels: bool) -> str:
     return "\n".join(lines)
 
 
-def _text(groups: Sequence[tuple[str, list[Entry]]], title: str | None, levels: bool) -> str:
-    blocks: list[str] = []
+# --- the document ---------------------------------------------------------------------------
+
+Item = tuple[str, Piece]
+"""An entry as the document lists it: what depends on its number ("3. " in a numbered markdown
+or text list, "- " in a bulleted one, "" in HTML, whose `<ol>` numbers itself) and the rest."""
+
+
+def entry_item(fmt: str, entry: Entry, levels: bool, numbered: bool) -> tuple[str, str]:
+    """An entry of a list in this format, as its number part and the rest; `numbered` says
+    whether its whole list is numbered (HTML prints the label of an entry of a list that is
+    not)."""
+    if fmt == "markdown":
+        head, sep, rest = _markdown_entry(entry, levels).partition(" ")
+        return head + sep, rest
+    if fmt == "text":
+        text = _text_entry(entry, levels)
+        return (f"{entry.label} ", text[len(entry.label) + 1 :]) if entry.label else ("", text)
+    return "", _html_entry(entry, numbered, levels)
+
+
+def document(
+    fmt: str, title: str | None, groups: Sequence[tuple[str, Sequence[Item], bool]]
+) -> list[Piece]:
+    """The document: its title, then each group's heading and its items; `groups` holds
+    (heading, items, whether every entry of the group has its number as its label)."""
+    if fmt == "html":
+        return _html_document(title, groups)
+    blocks: list[Piece | list[Piece]] = []
+    between = "\n" if fmt == "markdown" else "\n\n"
     if title:
-        blocks.append(f"{title}\n{'=' * len(title)}")
-    for heading, entries in groups:
-        if heading:
+        top = f"# {markdown_escape(title)}" if fmt == "markdown" else f"{title}\n{'=' * len(title)}"
+        blocks.append(top)
+    for heading, items, _ in groups:
+        if heading and fmt == "markdown":
+            blocks.append(f"## {markdown_escape(heading)}")
+        elif heading:
             blocks.append(f"{heading}\n{'-' * len(heading)}")
-        if entries:
-            blocks.append("\n\n".join(_text_entry(entry, levels) for entry in entries))
-    return "\n\n".join(blocks) + "\n"
+        if items:
+            blocks.append(joined([[head, rest] for head, rest in items], between))
+    return [*joined(blocks, "\n\n"), "\n"]
+
+
+def _html_document(
+    title: str | None, groups: Sequence[tuple[str, Sequence[Item], bool]]
+) -> list[Piece]:
+    parts: list[Piece | list[Piece]] = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title or 'Bibliography')}</title>",
+        f"<style>\n{_CSS}\n</style>",
+        "</head>",
+        "<body>",
+    ]
+    if title:
+        parts.append(f"<h1>{html.escape(title)}</h1>")
+    for heading, items, numbered in groups:
+        if heading:
+            parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if items:
+            tag = "ol" if numbered else "ul"  # as citations.html_list
+            listed: list[Piece] = [f'<{tag} class="csl-bib-body">']
+            for head, rest in items:
+                listed += ["\n  <li>" + head, rest, "</li>"]
+            parts.append([*listed, f"\n</{tag}>"])
+    parts += ["</body>", "</html>"]
+    return [*joined(parts, "\n"), "\n"]
+
+
+def entries_items(
+    fmt: str, entries: Sequence[Entry], levels: bool
+) -> tuple[list[tuple[str, str]], bool]:
+    """A group's entries as items, and whether the group is numbered (every entry's label is
+    its number)."""
+    numbered = bool(entries) and all(entry.ordinal_label for entry in entries)
+    return [entry_item(fmt, entry, levels, numbered) for entry in entries], numbered
 
 
 # --- public ---------------------------------------------------------------------------------
@@ -165,17 +197,24 @@ def render_bibliography(
     title: str | None = None,
     *,
     levels: bool = False,
+    cache: CitationCache | None = None,
 ) -> str:
     """Grouped, formatted studies with their links (`refdb export --format text|markdown|html`).
 
     A group with an empty heading prints no heading, so one unnamed group is a plain list.
-    HTML is always a complete standalone document.
+    HTML is always a complete standalone document. Entries the `cache` holds are not
+    rendered again.
     """
-    renderers = {"markdown": _markdown, "html": _html, "text": _text}
-    if fmt not in renderers:
+    if fmt not in FORMATS:
         raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    formatted = [(heading, format_entries(refs, style)) for heading, refs in groups]
-    return renderers[fmt](formatted, title, levels)
+    plain = fmt != "html"  # text and markdown print each entry's text, made once and kept
+    listed: list[tuple[str, Sequence[Item], bool]] = []
+    for heading, refs in groups:
+        items, numbered = entries_items(
+            fmt, format_entries(refs, style, cache, plain=plain), levels
+        )
+        listed.append((heading, items, numbered))
+    return "".join(str(piece) for piece in document(fmt, title, listed))
 
 
 def render_page(
@@ -185,7 +224,10 @@ def render_page(
     title: str = DEFAULT_TITLE,
     *,
     levels: bool = True,
+    cache: CitationCache | None = None,
 ) -> str:
     """The clinic's evidence page: a title, then each indication's heading and its studies,
     each with its evidence level unless `levels` is False."""
-    return render_bibliography(groups, style=style, fmt=fmt, title=title, levels=levels)
+    return render_bibliography(
+        groups, style=style, fmt=fmt, title=title, levels=levels, cache=cache
+    )

@@ -136,7 +136,8 @@ def _lines(ref: Reference, key: str) -> Iterator[tuple[str, object]]:
         yield "N1", f"refdb evidence level: {ref.evidence_level}"
 
 
-def _record(ref: Reference, key: str) -> str:
+def ris_record(ref: Reference, key: str) -> str:
+    """One record under this key (`render_ris` joins them with blank lines)."""
     lines = [
         f"{tag}  - {text}"
         for tag, value in _lines(ref, key)
@@ -148,4 +149,4 @@ def _record(ref: Reference, key: str) -> str:
 def render_ris(refs: Sequence[Reference]) -> str:
     """RIS text for `refs`, in the order given (TY first, ER last in each record)."""
     keys = export_keys(refs)
-    return "\n".join(_record(ref, key) for ref, key in zip(refs, keys, strict=True))
+    return "\n".join(ris_record(ref, key) for ref, key in zip(refs, keys, strict=True))

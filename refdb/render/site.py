@@ -1,8 +1,8 @@
-"""The static evidence site: an index with levels, a chart and filters, a page per study, and
-downloads, as a mapping of relative file paths to their text (writing it is `refdb.publish`).
+"""The static evidence site's pages: the index with levels, a chart and filters, and a page per
+study (the whole site, downloads and feed included, is put together by `site_build`).
 
 Every value from the data is escaped here (`html.escape`); citations come from citeproc-py
-through `citations.format_entries`, whose HTML escapes every field. The site is
+through `citations`, whose HTML escapes every field. The site is
 self-contained: one CSS and one JS file shipped as package data (`site_assets/`), relative
 links only, and what the script needs carried in data- attributes (it works from file://).
 Without JavaScript every study is shown and the filters stay hidden.
@@ -16,18 +16,17 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from urllib.parse import quote, urlencode
 
 from refdb.dates import SEASONS
 from refdb.evidence import HAND_BASIS, LABELS, LEVELS, level_of
-from refdb.records import IndicationSpec, Reference
-from refdb.render.citations import format_entries
-from refdb.render.feed import FEED, FeedStudy, StudyDates, recent_section, render_feed
+from refdb.formats import STYLE_LABELS
+from refdb.records import Reference
+from refdb.render.feed import FEED
 from refdb.render.labels import pmid_url, study_links, study_status
 from refdb.render.markup import escape_field, protect_inline_markup, restore_markup
-from refdb.render.page import DEFAULT_TITLE
+from refdb.render.pieces import Piece, joined
 from refdb.render.site_meta import coins_span, plain, study_head
 
 MARKER = ".refdb-site"
@@ -63,7 +62,6 @@ class SiteGroup:
 
     name: str
     heading: str
-    refs: Sequence[Reference]
 
 
 def esc(text: object) -> str:
@@ -169,17 +167,6 @@ def _document(title: str, body: str, *, root: str = "", head: str = "") -> str:
 # --- the index -----------------------------------------------------------------------------
 
 
-def count_levels(groups: Sequence[SiteGroup]) -> list[tuple[SiteGroup, dict[str, int]]]:
-    """Per group, how many of its studies are at each level (levels with none left out)."""
-    counted = []
-    for group in groups:
-        counts: dict[str, int] = {}
-        for ref in group.refs:
-            counts[level_of(ref)] = counts.get(level_of(ref), 0) + 1
-        counted.append((group, counts))
-    return counted
-
-
 def _chart(counted: Sequence[tuple[SiteGroup, dict[str, int]]], levels: Sequence[str]) -> str:
     label_width, bar_width, row, gap = 190, 420, 26, 8
     biggest = max((sum(c.values()) for _, c in counted), default=0) or 1
@@ -222,7 +209,8 @@ def _chart(counted: Sequence[tuple[SiteGroup, dict[str, int]]], levels: Sequence
 def _counts_table(
     counted: Sequence[tuple[SiteGroup, dict[str, int]]],
     levels: Sequence[str],
-    distinct: Sequence[Reference],
+    totals: Mapping[str, int],
+    distinct: int,
 ) -> str:
     head = "".join(f'<th scope="col">{esc(LABELS[level])}</th>' for level in levels)
     rows = []
@@ -236,13 +224,12 @@ def _counts_table(
             f'<tr><th scope="row">{esc(group.heading)}</th>{cells}'
             f"<td>{sum(counts.values())}</td></tr>"
         )
-    totals = {level: sum(1 for ref in distinct if level_of(ref) == level) for level in levels}
-    foot = "".join(f"<td>{totals[level]}</td>" for level in levels)
+    foot = "".join(f"<td>{totals.get(level, 0)}</td>" for level in levels)
     return (
         '<table class="counts">\n<caption>Studies per indication and evidence level</caption>\n'
         f'<thead><tr><th scope="col">Indication</th>{head}<th scope="col">Total</th></tr>'
         "</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n"
-        f'<tfoot><tr><th scope="row">All studies shown</th>{foot}<td>{len(distinct)}</td></tr>'
+        f'<tfoot><tr><th scope="row">All studies shown</th>{foot}<td>{distinct}</td></tr>'
         "</tfoot>\n</table>\n"
         '<p class="note">A study filed under two indications counts in both rows.</p>'
     )
@@ -286,13 +273,15 @@ def _filters(groups: Sequence[SiteGroup], levels: Sequence[str]) -> str:
     )
 
 
-def _index_entry(group: SiteGroup, ref: Reference, citation: str, coins: bool) -> str:
+def index_entry(group: str, ref: Reference, citation: str, coins: bool) -> str:
+    """A study's entry in a group of the index (`group` is the indication's name, "" for
+    "Other studies"); `coins` puts its COinS span there (at its first place in the index)."""
     key = ref.key or ""
     page = "studies/" + study_filename(key)
     status = _status_html(ref)
     who = f"{ref.first_author or 'Anonymous'} {ref.year or 'n.d.'}".strip()
     return (
-        f'<li class="study" data-key="{esc(key)}" data-indication="{esc(group.name)}" '
+        f'<li class="study" data-key="{esc(key)}" data-indication="{esc(group)}" '
         f'data-level="{esc(level_of(ref))}">\n'
         f'<div class="citation">{citation}</div>\n'
         f'<p class="meta">{_level_html(ref)}{" " + status if status else ""}</p>\n'
@@ -315,57 +304,66 @@ def _downloads(count: int) -> str:
     return f'<section class="downloads" aria-labelledby="downloads">\n<h2 id="downloads">Downloads</h2>\n<ul>{items}</ul>\n</section>'
 
 
-def _index(
-    groups: Sequence[SiteGroup],
-    citations: Sequence[Sequence[str]],
-    distinct: Sequence[Reference],
+def index_pieces(
+    counted: Sequence[tuple[SiteGroup, dict[str, int]]],
+    entries: Sequence[Sequence[Piece]],
+    totals: Mapping[str, int],
+    distinct: int,
+    *,
     style: str,
     title: str,
     numbered: bool,
-    recent: str,
-) -> str:
-    counted = count_levels(groups)
+    recent: Sequence[Piece],
+) -> list[Piece]:
+    """The index: each group (with its count per level) and its entries, one a line."""
     used = {level for _, counts in counted for level in counts}
     levels = [level for level in LEVELS if level in used]
-    body = [
-        '<a class="skip" href="#studies">Skip to the studies</a>',
-        f"<header>\n<h1>{esc(title)}</h1>\n<p>{len(distinct)} "
-        f"stud{'y' if len(distinct) == 1 else 'ies'}, cited in the {esc(style_name(style))} style. "
-        'Each study links to a page with its abstract and how to cite it; <a href="#downloads">'
-        "downloads</a> at the end.</p>\n</header>",
-        "<main>",
-        '<section class="glance" aria-labelledby="glance">\n<h2 id="glance">Evidence at a glance</h2>',
-        _chart(counted, levels),
-        _legend(levels),
-        _counts_table(counted, levels, distinct),
-        "</section>",
-        recent,
-        _filters(groups, levels),
-        '<div id="studies">',
-        '<p id="f-empty" class="empty" hidden>No study matches these filters.</p>',
-    ]
+    groups = [group for group, _ in counted]
     tag = "ol" if numbered else "ul"
-    # One COinS span per study, at its first place in the index (the first group wins).
-    home = {ref.key or "": g.name for g in reversed(groups) for ref in g.refs}
-    for n, group in enumerate(groups, start=1):
-        entries = "\n".join(
-            _index_entry(group, ref, html_, home[ref.key or ""] == group.name)
-            for ref, html_ in zip(group.refs, citations[n - 1], strict=True)
-        )
-        body.append(
+    sections: list[Sequence[Piece]] = []
+    for n, (group, listed) in enumerate(zip(groups, entries, strict=True), start=1):
+        head = (
             f'<section class="group" data-indication="{esc(group.name)}" '
             f'aria-labelledby="group-{n}">\n<h2 id="group-{n}">{esc(group.heading)}</h2>\n'
-            f'<{tag} class="studies">\n{entries}\n</{tag}>\n</section>'
+            f'<{tag} class="studies">\n'
         )
-    body += ["</div>", _downloads(len(distinct)), "</main>"]
+        sections.append([head, *listed, f"\n</{tag}>\n</section>"])
+    body = joined(
+        [
+            '<a class="skip" href="#studies">Skip to the studies</a>',
+            f"<header>\n<h1>{esc(title)}</h1>\n<p>{distinct} "
+            f"stud{'y' if distinct == 1 else 'ies'}, cited in the {esc(style_name(style))} "
+            "style. Each study links to a page with its abstract and how to cite it; "
+            '<a href="#downloads">downloads</a> at the end.</p>\n</header>',
+            "<main>",
+            '<section class="glance" aria-labelledby="glance">\n'
+            '<h2 id="glance">Evidence at a glance</h2>',
+            _chart(counted, levels),
+            _legend(levels),
+            _counts_table(counted, levels, totals, distinct),
+            "</section>",
+            list(recent) or "",
+            _filters(groups, levels),
+            '<div id="studies">',
+            '<p id="f-empty" class="empty" hidden>No study matches these filters.</p>',
+            *sections,
+            "</div>",
+            _downloads(distinct),
+            "</main>",
+        ]
+    )
     feed = f'<link rel="alternate" type="application/atom+xml" title="{esc(title)}" href="{FEED}">'
-    return _document(title, "\n".join(body), head=feed)
+    before, after = _document(title, _BODY, head=feed).split(_BODY)
+    return [before, *body, after]
+
+
+_BODY = "\ue001"
+"""Where a document's body goes (`index_pieces` splits the page around it)."""
 
 
 def style_name(style: str) -> str:
     """How the index names the citation style: "AMA", "APA", "Vancouver", or the file's name."""
-    names = {"ama": "AMA", "apa": "APA", "vancouver": "Vancouver"}
-    return names.get(style.lower(), style.rsplit("/", 1)[-1].removesuffix(".csl"))
+    return STYLE_LABELS.get(style.lower(), style.rsplit("/", 1)[-1].removesuffix(".csl"))
 
 
 # --- a study's page ------------------------------------------------------------------------
@@ -389,7 +387,7 @@ def _notices_html(ref: Reference) -> str:
     return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
-def _study_page(
+def study_page(
     ref: Reference,
     citation: str,
     headings: Sequence[str],
@@ -489,77 +487,6 @@ def _study_page(
 # --- the whole site ------------------------------------------------------------------------
 
 
-def distinct_studies(groups: Sequence[SiteGroup]) -> list[Reference]:
-    """Each study once, in the order the index first shows it."""
-    seen: set[str] = set()
-    refs = []
-    for group in groups:
-        for ref in group.refs:
-            identity = ref.key or repr(ref.identity())
-            if identity not in seen:
-                seen.add(identity)
-                refs.append(ref)
-    return refs
-
-
 def asset(name: str) -> str:
     """One of the site's CSS and JS files, shipped as package data."""
     return resources.files("refdb.render").joinpath("site_assets", name).read_text("utf-8")
-
-
-def render_site(
-    groups: Sequence[SiteGroup],
-    *,
-    style: str = "ama",
-    indications: Sequence[IndicationSpec] = (),
-    title: str = DEFAULT_TITLE,
-    dates: Mapping[str, StudyDates] | None = None,
-    updated: datetime | None = None,
-) -> dict[str, str]:
-    """Every file of the site, by its path relative to the site's folder.
-
-    `groups` are the index's sections in page order; `indications` the specs the BibTeX
-    download declares (so that an import of it files the studies again); `dates` (by key) and
-    `updated` (the library's last change) date the feed and "Added in the last 90 days".
-    """
-    from refdb.render.bibtex import render_bibtex
-    from refdb.render.csljson import render_csl_json
-    from refdb.render.ris import render_ris
-
-    formatted = [format_entries(group.refs, style) for group in groups]
-    numbered = all(entry.ordinal_label for entries in formatted for entry in entries)
-    citations = [[e.body_html if numbered else e.html for e in entries] for entries in formatted]
-    by_key: dict[str, str] = {}
-    for entries, htmls in zip(formatted, citations, strict=True):
-        for entry, html_ in zip(entries, htmls, strict=True):
-            by_key.setdefault(entry.reference.key or "", html_)
-    # The index shows each group in the style's own order (APA sorts by author).
-    ordered = [
-        SiteGroup(group.name, group.heading, [entry.reference for entry in entries])
-        for group, entries in zip(groups, formatted, strict=True)
-    ]
-    distinct = distinct_studies(ordered)
-    filed: dict[str, list[tuple[str, str]]] = {}
-    for group in ordered:
-        for ref in group.refs:
-            if group.name:
-                filed.setdefault(ref.key or "", []).append((group.name, group.heading))
-    files = {name: asset(name) for name in ASSETS}
-    files[MARKER] = "This folder is a site written by `refdb site`; each build replaces it whole.\n"
-    news: list[FeedStudy] = []
-    for ref in distinct:
-        key = ref.key or ""
-        page = study_filename(key)
-        news.append(FeedStudy(ref, f"studies/{page}", by_key[key], filed.get(key, [])))
-        headings = [heading for _, heading in filed.get(key, [])]
-        files["studies/" + page] = _study_page(
-            ref, by_key[key], headings, render_bibtex([ref]), render_ris([ref]), title, page
-        )
-    recent = recent_section(news, dates or {}, updated)
-    files["index.html"] = _index(ordered, citations, distinct, style, title, numbered, recent)
-    feed_id = "|".join([title, *(group.name for group in ordered)])
-    files[FEED] = render_feed(news, dates or {}, title=title, updated=updated, feed_id=feed_id)
-    files["refs.bib"] = render_bibtex(distinct, indications=indications)
-    files["refs.ris"] = render_ris(distinct)
-    files["refs.json"] = render_csl_json(distinct)
-    return files

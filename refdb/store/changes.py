@@ -72,6 +72,13 @@ def study_times(db: Database, ids: Iterable[int]) -> dict[int, StudyTimes]:
     return times
 
 
+def last_operation(db: Database) -> int | None:
+    """The newest operation's id (None for a library never changed)."""
+    with db.reading() as session:
+        found = session.scalar(select(func.max(Operation.id)))
+    return int(found) if found is not None else None
+
+
 def last_change(db: Database) -> datetime | None:
     """When the library last changed (the newest operation), None for a library never changed."""
     with db.reading() as session:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,26 @@ SCHEMA_REVISION = "0005"
 A database at this revision is opened without importing Alembic."""
 
 WRITE_LOCK = 7106102
-CHANGED = "refdb_changed"
-"""A session's `info` key: set when the transaction logged an operation."""
 """The PostgreSQL advisory lock that is the database's write lock (writers and migrations)."""
+CHANGED = "refdb_changed"
+"""A session's `info` key: what the transaction's logged operation changed (`Committed`)."""
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a committed operation changed, as those who keep files current need it: ids only
+    (the store knows nothing of what they write)."""
+
+    operation: int
+    previous: int | None
+    """The operation logged before it (None: it is the first). A file written after
+    `previous` needs only what this one changed."""
+    studies: frozenset[int]
+    """The studies it added, changed or removed."""
+    indications: bool
+    """Whether it changed an existing indication itself (its name, heading or place); one
+    made or removed reaches only the studies filed under it, which are in `studies`."""
+
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -266,9 +284,10 @@ class Database:
         self.url = url
         self.engine = open_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.after_change: list[Callable[[], object]] = []
+        self.after_change: list[Callable[[Committed], object]] = []
         """Called after each transaction that committed a logged operation (a change to the
-        library, an undo included), outside it: the library level rewrites kept outputs."""
+        library, an undo included), outside it, with what it changed: the library level
+        rewrites kept outputs."""
 
     @property
     def dialect(self) -> str:
@@ -291,10 +310,10 @@ class Database:
                 elif self.dialect == "postgresql":
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
                 yield session
-            changed = session.info.pop(CHANGED, False)
-        if changed:  # committed an operation: let those who keep files current know
+            changed = session.info.pop(CHANGED, None)
+        if isinstance(changed, Committed):  # let those who keep files current know
             for hook in list(self.after_change):
-                hook()
+                hook(changed)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

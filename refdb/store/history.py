@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
-from refdb.store.database import CHANGED
+from refdb.store.database import CHANGED, Committed
 from refdb.store.models import Change, Identifier, Indication, Operation, Study, table
 from refdb.store.rows import (
     CHUNK,
@@ -71,7 +71,9 @@ class Recorder:
         them back."""
         # After `finish`: the studies that really changed (the search index refreshes these).
         self.changed_studies: list[int] = []
+        self.changed_indications = False
         self._logged: Operation | None = None
+        self._previous: int | None = None
 
     def touch(self, entity: Entity) -> None:
         """Call before changing an existing study or indication."""
@@ -107,10 +109,18 @@ class Recorder:
             change["operation_id"] = operation.id
         self.session.execute(insert(table(Change)), changes)
         self.changed_studies += [c["entity_id"] for c in changes if c["entity"] == "study"]
+        # An indication made or removed reaches only the studies filed under it (logged with
+        # them); one that changed (its name, heading or place) reaches every study under it.
+        self.changed_indications |= any(
+            c["entity"] == "indication" and c["before"] is not None and c["after"] is not None
+            for c in changes
+        )
 
     def _operation(self) -> Operation:
         """This operation's row, made (and flushed) on first need."""
         if self._logged is None:
+            # Under the write lock: no other operation comes between this one and that.
+            self._previous = self.session.scalar(select(func.max(Operation.id)))
             self._logged = Operation(
                 at=now(),
                 user=current_user(),
@@ -139,7 +149,12 @@ class Recorder:
         operation = self._logged
         if operation is None:
             return None
-        self.session.info[CHANGED] = True
+        self.session.info[CHANGED] = Committed(
+            operation.id,
+            self._previous,
+            frozenset(self.changed_studies),
+            self.changed_indications,
+        )
         self.operation_id = operation.id
         if self.undoes is not None:
             self.undoes.undone_by = operation.id

@@ -172,6 +172,26 @@ class Library:
             query = select(Study.id).where(~filed.exists()).order_by(Study.id)
             return references_for(session, list(session.scalars(query)))
 
+    def references(self, ids: Sequence[int]) -> list[Reference]:
+        """These studies (by id), in the order given; an id of no study is left out."""
+        with self.db.reading() as session:
+            return references_for(session, ids)
+
+    def outline(self) -> tuple[dict[str, list[int]], list[int]]:
+        """The page's groups without their studies: each indication's study ids in page order
+        (by indication name), and the ids of the studies filed under none, in the order added."""
+        with self.db.reading() as session:
+            by_name: dict[str, list[int]] = {}
+            for name, study_id in session.execute(
+                select(Indication.name, StudyIndication.study_id)
+                .join(Indication, Indication.id == StudyIndication.indication_id)
+                .order_by(Indication.id, StudyIndication.position, StudyIndication.study_id)
+            ):
+                by_name.setdefault(name, []).append(study_id)
+            filed = select(StudyIndication.study_id).where(StudyIndication.study_id == Study.id)
+            unfiled = session.scalars(select(Study.id).where(~filed.exists()).order_by(Study.id))
+            return by_name, list(unfiled)
+
     def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
         """The page's sections in order: each indication's heading and its studies."""
         groups = []
