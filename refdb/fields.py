@@ -174,12 +174,14 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
     return parsed
 
 
-def stamp(ref: Reference, source: str, at: str) -> Reference:
-    """Credit every field the Reference holds to `source` (e.g. 'bibtex:refs.bib', 'pubmed')
-    at `at`, where no source is recorded yet: what the store keeps as its provenance."""
+def stamp(ref: Reference, credit: FieldSource) -> Reference:
+    """Credit every field the Reference holds to `credit` (a source, e.g. 'bibtex:refs.bib'
+    or 'pubmed', and a time), where no source is recorded yet: what the store keeps as its
+    provenance. One FieldSource serves every field of a file: at 100,000 studies, one each
+    was a quarter of the memory the References held."""
     for name in SOURCE_FIELDS:
         value = getattr(ref, name)
         if value in (None, "", []) or value is False or name in ref.provenance:
             continue
-        ref.provenance[name] = FieldSource(source, at)
+        ref.provenance[name] = credit
     return ref

@@ -139,9 +139,9 @@ class IndicationSpec:
     position: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class FieldSource:
-    """Which source set a field, and when (ISO 8601, UTC)."""
+    """Which source set a field, and when (ISO 8601, UTC); shared, so never changed."""
 
     source: str
     at: str

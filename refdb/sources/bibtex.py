@@ -42,7 +42,10 @@ def parse_bibtex(text: str, *, source: str = "<string>") -> ReadResult:
     at all is RefdbError."""
     read = read_entries(text, source)
     result = read.result
-    for entry in read.entries:
+    pending = read.entries
+    pending.reverse()
+    while pending:  # each entry let go once read: the References take the memory it held
+        entry = pending.pop()
         line = line_of(entry)
         label = read.fresh.get(line, entry.key)
         kind = entry.entry_type.lower()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from refdb.errors import RefdbError
 from refdb.fields import stamp
-from refdb.records import Reference
+from refdb.records import FieldSource, Reference
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Files larger than this are refused rather than read into memory (a 100,000-entry .bib
@@ -71,7 +71,7 @@ def read_text(path: Path, encoding: str | None = None) -> str:
 
 def stamp_provenance(refs: list[Reference], source: str) -> list[Reference]:
     """Record `source` (e.g. 'bibtex:refs.bib') as the origin of every field the file set."""
-    at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    credit = FieldSource(source, datetime.now(UTC).replace(microsecond=0).isoformat())
     for ref in refs:
-        stamp(ref, source, at)
+        stamp(ref, credit)
     return refs

@@ -25,6 +25,7 @@ from refdb.identifiers import normalise_doi, pmcid_or_none, pmid_or_none
 from refdb.records import (
     NOTICE_KINDS,
     Author,
+    FieldSource,
     Notice,
     Reference,
     expand_page_range,
@@ -264,7 +265,7 @@ def settle_status(ref: Reference) -> None:
 def stamp_pubmed(ref: Reference) -> None:
     """Credit every field the record set to PubMed."""
     at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    stamp(ref, "pubmed", at)
+    stamp(ref, FieldSource("pubmed", at))
 
 
 # --- articles ----------------------------------------------------------------------------
