@@ -238,9 +238,16 @@ class Reference:
         values["editors"] = [Author(**a) for a in values.get("editors") or []]
         values["notices"] = [Notice(**n) for n in values.get("notices") or []]
         values["provenance"] = {
-            k: FieldSource(**v) for k, v in (values.get("provenance") or {}).items()
+            k: credit(v["source"], v["at"]) for k, v in (values.get("provenance") or {}).items()
         }
         return cls(**values)
+
+
+@functools.lru_cache(maxsize=4096)
+def credit(source: str, at: str) -> FieldSource:
+    """The FieldSource of `source` at `at`, one object for all who share it (a library's
+    studies share a handful: an export of 10,000 made 160,000 of them)."""
+    return FieldSource(source, at)
 
 
 FIELD_NAMES = tuple(f.name for f in fields(Reference))

@@ -86,7 +86,7 @@ def export(
         text = render_bibliography(groups, style=style, fmt=fmt, cache=cache)
         renderings.save(cache)
         return text
-    refs = library.studies(indication)
+    refs = library.studies(indication, provenance=False)
     if fmt == "csl-json":
         from refdb.render.csljson import render_csl_json
 

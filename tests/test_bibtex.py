@@ -5,19 +5,29 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import pybtex.database
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refdb.csl import from_csl
 from refdb.errors import RefdbError
 from refdb.records import Author, Reference
-from refdb.render.bibtex import render_biblatex, render_bibtex
+from refdb.render.bibtex import (
+    protect_each_word,
+    protect_title,
+    render_biblatex,
+    render_bibtex,
+    value_escaper,
+)
 from refdb.sources.bibtex import parse_bibtex, read_bibtex
 from refdb.sources.files import read_references
 from tests.conftest import needs, pandoc_citeproc
+from tests.test_realworld_files import REAL
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -423,3 +433,35 @@ def test_a_broken_entry_logs_nothing_besides_its_problem(
     result = parse_bibtex("@article{u, title = {open\n@article{v, title={z}}", source="refs.bib")
     assert len(result.problems) == 1
     assert [r.getMessage() for r in caplog.records if r.levelname != "DEBUG"] == []
+
+
+_TITLE_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [*"aZ9 -'`?!&%$#_{}~^\\\x01\t.,:;()[]\"/", "é", "Ø", "ß", "\u0306", "Ω", "中"]
+    ),
+    max_size=40,
+)
+
+
+@given(title=_TITLE_TEXT, ascii=st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_the_one_pass_title_protection_is_the_word_by_word_one(title: str, ascii: bool) -> None:
+    """A title with nothing to escape is braced in one pass; the text is the same as escaping
+    each word and what lies between (the path every other title takes)."""
+    escape = value_escaper(ascii)
+    normalised = unicodedata.normalize("NFC", " ".join(title.split()))
+    assert protect_title(title, escape) == protect_each_word(normalised, escape)
+
+
+def test_real_titles_are_protected_the_same_by_both_paths() -> None:
+    """Every title of every real `.bib` in tests/data/realworld/ (the one-pass path where it
+    applies, word by word elsewhere)."""
+    titles = [
+        ref.title for path in sorted(REAL.glob("*.bib")) for ref in read_bibtex(path).references
+    ]
+    assert len(titles) > 500
+    for ascii in (False, True):
+        escape = value_escaper(ascii)
+        for title in titles:
+            normalised = unicodedata.normalize("NFC", " ".join(title.split()))
+            assert protect_title(title, escape) == protect_each_word(normalised, escape), title

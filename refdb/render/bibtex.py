@@ -96,7 +96,10 @@ def _ascii_escape(text: str) -> str:
     return to_ascii_latex(_plain_escape(text))
 
 
-def _escaper(ascii: bool) -> Callable[[str], str]:
+def value_escaper(ascii: bool) -> Callable[[str], str]:
+    """How a value is written: LaTeX specials escaped (with `ascii`, every character as ASCII
+    LaTeX), the ligatures kept apart."""
+
     def escape(text: str) -> str:
         if _PLAIN_WORD.fullmatch(text) and (text.isascii() or not ascii):
             return text  # letters and digits only: most calls, from protect_title's words
@@ -123,12 +126,32 @@ def _needs_protection(title: str, match: re.Match[str]) -> bool:
     return True
 
 
+_NEEDS_ESCAPE = re.compile(
+    "[" + re.escape("".join(map(chr, _SPECIALS))) + "]|" + "|".join(map(re.escape, _LIGATURES))
+)
+_CAPITALISED_WORD = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
+"""In ASCII text: each word (`_WORD`) that holds a capital, whole (the first place a match
+can start in such a word is its start)."""
+
+
 def protect_title(title: str, escape: Callable[[str], str]) -> str:
     """The title escaped, with the case of each word holding a capital protected by braces."""
-    out: list[str] = []
-    position = 0
     # NFC: a letter and its combining mark are one word character, never split by a brace.
     title = unicodedata.normalize("NFC", " ".join(title.split()))
+    if title.isascii() and not _NEEDS_ESCAPE.search(title):
+        # Nothing to escape (most titles): brace the words that need it, in one pass, the
+        # same text as escaping word by word (an export's costliest step at 10,000 studies).
+        return _CAPITALISED_WORD.sub(
+            lambda m: f"{{{m.group()}}}" if _needs_protection(title, m) else m.group(), title
+        )
+    return protect_each_word(title, escape)
+
+
+def protect_each_word(title: str, escape: Callable[[str], str]) -> str:
+    """`protect_title` for any (NFC, single-spaced) title: each word and what lies between
+    the words escaped in turn."""
+    out: list[str] = []
+    position = 0
     for match in _WORD.finditer(title):
         out.append(escape(title[position : match.start()]))
         word = escape(match.group())
@@ -199,7 +222,7 @@ def _identifier(value: str) -> str:
 
 
 def _fields(ref: Reference, dialect: Dialect, ascii: bool) -> list[tuple[str, str]]:
-    escape = _escaper(ascii)
+    escape = value_escaper(ascii)
     fields: list[tuple[str, str]] = []
 
     def add(name: str, value: str | None) -> None:

@@ -152,10 +152,14 @@ class Library:
             (found,) = references_for(session, [find_study_id(session, ref)])
             return found
 
-    def studies(self, indication: str | None = None, level: str | None = None) -> list[Reference]:
-        """All studies (or one indication's, or those of one evidence level), in page order."""
+    def studies(
+        self, indication: str | None = None, level: str | None = None, *, provenance: bool = True
+    ) -> list[Reference]:
+        """All studies (or one indication's, or those of one evidence level), in page order;
+        without `provenance` (renderers never print it), with none read."""
         with self.db.reading() as session:
-            return references_for(session, _study_ids(session, indication, level))
+            ids = _study_ids(session, indication, level)
+            return references_for(session, ids, provenance=provenance)
 
     def records(
         self, indication: str | None = None, level: str | None = None
@@ -166,16 +170,18 @@ class Library:
             return study_records(session, _study_ids(session, indication, level))
 
     def unfiled(self) -> list[Reference]:
-        """The studies filed under no indication, in the order they were added."""
+        """The studies filed under no indication, in the order they were added (for
+        renderers: their provenance is not read)."""
         with self.db.reading() as session:
             filed = select(StudyIndication.study_id).where(StudyIndication.study_id == Study.id)
             query = select(Study.id).where(~filed.exists()).order_by(Study.id)
-            return references_for(session, list(session.scalars(query)))
+            return references_for(session, list(session.scalars(query)), provenance=False)
 
     def references(self, ids: Sequence[int]) -> list[Reference]:
-        """These studies (by id), in the order given; an id of no study is left out."""
+        """These studies (by id), in the order given; an id of no study is left out (for
+        renderers: their provenance is not read)."""
         with self.db.reading() as session:
-            return references_for(session, ids)
+            return references_for(session, ids, provenance=False)
 
     def outline(self) -> tuple[dict[str, list[int]], list[int]]:
         """The page's groups without their studies: each indication's study ids in page order
@@ -193,12 +199,13 @@ class Library:
             return by_name, list(unfiled)
 
     def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
-        """The page's sections in order: each indication's heading and its studies."""
+        """The page's sections in order: each indication's heading and its studies (for
+        renderers: their provenance is not read)."""
         groups = []
         for info in self.indications():
             if indication is not None and info.name.casefold() != indication.casefold():
                 continue
-            refs = self.studies(info.name)
+            refs = self.studies(info.name, provenance=False)
             if refs:
                 groups.append((info.heading, refs))
         if indication is not None and not groups:
