@@ -144,6 +144,14 @@ EDITABLE: dict[str, Field] = {f.label: f for f in FIELDS if f.label and f.parse}
 """The fields a person may set, by the name they see."""
 
 
+def label_of(name: str) -> str:
+    """The name a person sees for a Reference attribute ('container_title' -> 'journal')."""
+    return _LABELS.get(name, name)
+
+
+_LABELS = {f.name: f.label for f in FIELDS if f.label}
+
+
 def editable(name: str) -> Field:
     """The field a person means by `name` ('journal', 'container-title', 'pmid');
     ValueError naming the fields when it is none."""

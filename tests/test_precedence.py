@@ -214,7 +214,12 @@ def test_edit_names_are_the_ones_show_and_the_readme_use(cli: RunCli) -> None:
     assert "journal" in bad.stderr and "container_title" not in bad.stderr
     assert "note" in bad.stderr and "status_note" not in bad.stderr
     for name in ("journal", "container-title", "journal_abbrev"):
-        assert cli("edit", "hu2016single", "--set", f"{name}=X").exit_code == 0
+        assert cli("edit", "hu2016single", "--set", f"{name}=X {name}").exit_code == 0
+    # What changed is said by the names the user sees, whichever synonym was typed.
+    said = cli("edit", "hu2016single", "--set", "journal=Pain", "--set", "status_note=Erratum")
+    assert "hu2016single: journal: 'X container-title' -> 'Pain'" in said.stderr
+    assert "hu2016single: note: " in said.stderr
+    assert "container_title" not in said.stderr and "status_note" not in said.stderr
 
 
 def test_a_merge_keeps_the_rct_of_one_copy_against_the_unclassified_other(

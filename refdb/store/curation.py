@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from refdb.errors import RefdbError
 from refdb.evidence import HAND_BASIS, derive_level
+from refdb.fields import label_of
 from refdb.precedence import HAND, merge_into
 from refdb.records import FieldSource, IndicationSpec, check_date
 from refdb.store import history
@@ -23,7 +24,8 @@ from refdb.store.writer import Writer
 
 @dataclass
 class EditResult:
-    """What an edit changed: field, old value, new value."""
+    """What an edit changed: field (by the name a person sees and `--set` takes), old
+    value, new value."""
 
     key: str
     changed: list[tuple[str, Any, Any]]
@@ -58,7 +60,7 @@ def edit(writer: Writer, ref: str, values: dict[str, Any]) -> EditResult:
     refused = writer.update(study_id, before, after, merged.changes)
     if refused:
         raise RefdbError(f"--set {refused[0]}")
-    return EditResult(after.key or ref, changed)
+    return EditResult(after.key or ref, [(label_of(n), old, new) for n, old, new in changed])
 
 
 def _set_level(after: Any, level: str | None, at: str) -> list[tuple[str, Any, Any]]:
