@@ -31,10 +31,20 @@ from bench_scale import FLOOR_A, ONE_RUN_FROM, Row, Runner, parse_scale_options,
 
 TARGET = {10_000: 3.0}  # the issue: import 10k (LaTeX-heavy .bib) within 3x the parse
 # A child that decodes every value with pylatexenc alone, then runs refdb's command line.
+# Every module that took `latex_to_unicode` by name is patched (after the BibTeX reader was
+# split in three, patching `bibtex` alone changed nothing, and the row timed the table pass).
 _PYLATEXENC_ALONE = """\
-import refdb.sources.bibtex as bibtex
-from refdb.sources.latex import latex_to_unicode_reference
-bibtex.latex_to_unicode = latex_to_unicode_reference
+import sys
+import refdb.sources.bibtex
+from refdb.sources import latex
+for module in list(sys.modules.values()):
+    if getattr(module, "latex_to_unicode", None) is latex.latex_to_unicode:
+        if module is not latex:
+            module.latex_to_unicode = latex.latex_to_unicode_reference
+assert sum(
+    getattr(m, "latex_to_unicode", None) is latex.latex_to_unicode_reference
+    for m in list(sys.modules.values())
+) >= 2, "no reader module was patched"
 from refdb.cli import app
 app(prog_name="refdb")
 """
