@@ -14,20 +14,24 @@ the same studies (`list --json` of the two libraries agree). Speed targets never
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import REPO_ROOT, sqlite_url
+from _common import sqlite_url
 from _latex_heavy import latex_heavy_bib, markup_values
-from bench_scale import FLOOR_A, ONE_RUN_FROM, Row, Runner, parse_scale_options, print_rows
+from bench_scale import (
+    FLOOR_A,
+    ONE_RUN_FROM,
+    Row,
+    Runner,
+    parse_scale_options,
+    print_rows,
+    start_report,
+)
 
 TARGET = {10_000: 3.0}  # the issue: import 10k (LaTeX-heavy .bib) within 3x the parse
 # A child that decodes every value with pylatexenc alone, then runs refdb's command line.
@@ -133,19 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print one table per size; returns the exit status."""
     options = parse_scale_options(argv)
     started = time.perf_counter()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(
-        f"# refdb LaTeX-heavy import: {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
-        f"load average {load}"
-    )
-    print()
-    sys.stdout.flush()
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    start_report("LaTeX-heavy import")
     ok = True
     with tempfile.TemporaryDirectory(prefix="refdb-bench-latex-") as tmp:
         runner = Runner(Path(tmp))

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from _common import REPO_ROOT, sqlite_url, synthetic_references
 
@@ -337,7 +338,36 @@ _HEAD = ("what", "n", "seconds", "peak MB", "ratio", "against what", "target", "
 _RIGHT = (False, True, True, True, True, False, False, False)
 
 
-def print_rows(title: str, rows: Sequence[Row]) -> None:
+class TableRow(Protocol):
+    """A row `print_rows` prints: its cells under `_HEAD` (this script's, bench_site's)."""
+
+    def cells(self) -> list[str]: ...
+
+
+POSTGRES_SKIPPED = "postgres: skipped (no --postgres URL given)"
+
+
+def start_report(what: str, *lines: str) -> None:
+    """The heading line (machine, Python, time, load) and `lines`, then refdb's modules
+    compiled (not timed), so that no timed run pays for writing .pyc files."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(
+        f"# refdb {what}: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
+        f"load average {load}"
+    )
+    for line in lines:
+        print(line)
+    print()
+    sys.stdout.flush()
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def print_rows(title: str, rows: Sequence[TableRow]) -> None:
     """A Markdown table, padded so that it also reads as a table in a terminal."""
     lines = [list(_HEAD), *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(_HEAD))]
@@ -567,22 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the whole-process figures, one table per size; returns the exit status."""
     options = parse_scale_options(argv)
     started = time.perf_counter()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(
-        f"# refdb whole-process scale: {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
-        f"load average {load}"
-    )
-    if options.postgres is None:
-        print("postgres: skipped (no --postgres URL given)")
-    print()
-    sys.stdout.flush()
-    # Compile refdb's modules first (not timed), so that no timed run pays for writing .pyc files.
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    start_report("whole-process scale", *([] if options.postgres else [POSTGRES_SKIPPED]))
     ok = True
     with tempfile.TemporaryDirectory(prefix="refdb-bench-scale-") as tmp:
         runner = Runner(Path(tmp))

@@ -22,14 +22,10 @@ change is byte for byte a site built from nothing, the kept page is `refdb page`
 from __future__ import annotations
 
 import argparse
-import datetime
 import http.server
-import os
-import platform
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,8 +37,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _common import REPO_ROOT, sqlite_url, synthetic_references
-from bench_scale import FLOOR_A, FLOOR_B, ONE_RUN_FROM, Measured, Runner, _middle_key
+from _common import sqlite_url, synthetic_references
+from bench_scale import (
+    FLOOR_A,
+    FLOOR_B,
+    ONE_RUN_FROM,
+    Measured,
+    Runner,
+    _middle_key,
+    print_rows,
+    start_report,
+)
 
 from refdb.evidence import LEVELS
 from refdb.records import IndicationSpec, Reference
@@ -97,31 +102,6 @@ class Row:
             self.target,
             self.met,
         ]
-
-
-_HEAD = ("what", "n", "seconds", "peak MB", "ratio", "against what", "target", "met?")
-_RIGHT = (False, True, True, True, True, False, False, False)
-
-
-def print_rows(title: str, rows: Sequence[Row]) -> None:
-    """A Markdown table, padded so that it also reads as a table in a terminal."""
-    lines = [list(_HEAD), *(row.cells() for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_HEAD))]
-
-    def fmt(cells: Sequence[str]) -> str:
-        padded = (
-            c.rjust(w) if right else c.ljust(w)
-            for c, w, right in zip(cells, widths, _RIGHT, strict=True)
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    print(f"## {title}")
-    print(fmt(lines[0]))
-    rule = ("-" * (w - 1) + ":" if r else "-" * w for w, r in zip(widths, _RIGHT, strict=True))
-    print("| " + " | ".join(rule) + " |")
-    for line in lines[1:]:
-        print(fmt(line))
-    print()
 
 
 def _met(value: float | None, bound: float | None) -> tuple[str, str]:
@@ -419,19 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the site's whole-process figures, one table per size; returns the exit status."""
     options = parse_options(argv)
     started = time.perf_counter()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(
-        f"# refdb site and kept outputs: {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
-        f"load average {load}"
-    )
-    print()
-    sys.stdout.flush()
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    start_report("site and kept outputs")
     ok = True
     with tempfile.TemporaryDirectory(prefix="refdb-bench-site-") as tmp:
         runner = Runner(Path(tmp))
