@@ -6,6 +6,7 @@ count. No timings here: speed is measured in benchmarks/, not asserted in unit t
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -220,3 +221,32 @@ def test_other_errors_still_propagate() -> None:
 
     with pytest.raises(KeyError, match="boom"):
         handled(boom)()
+
+
+def test_the_command_line_reaches_the_library_through_refdb_api_alone() -> None:
+    """Every import in refdb/cli/ of a refdb module, at the top, inside functions and under
+    TYPE_CHECKING, names `refdb.api` or the command line's own modules."""
+    cli_dir = Path(__file__).resolve().parent.parent / "refdb" / "cli"
+    found: dict[str, set[str]] = {}
+    for path in sorted(cli_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = (
+                    [node.module]
+                    if node.module != "refdb"
+                    else [f"refdb.{alias.name}" for alias in node.names]
+                )
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name == "refdb" or name.startswith("refdb."):
+                    found.setdefault(name, set()).add(path.name)
+    assert "refdb.api" in found
+    others = {
+        name: files
+        for name, files in found.items()
+        if name != "refdb.api" and not name.startswith("refdb.cli")
+    }
+    assert others == {}
