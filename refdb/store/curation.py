@@ -13,7 +13,7 @@ from refdb.errors import RefdbError
 from refdb.evidence import HAND_BASIS, derive_level
 from refdb.fields import label_of
 from refdb.precedence import HAND, merge_into
-from refdb.records import FieldSource, IndicationSpec, check_date
+from refdb.records import IndicationSpec, check_date, credit
 from refdb.store import history
 from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.models import Indication, Operation, StudyIndication
@@ -48,7 +48,7 @@ def edit(writer: Writer, ref: str, values: dict[str, Any]) -> EditResult:
     incoming = before.copy()
     for name, value in fields.items():
         setattr(incoming, name, value)
-    incoming.provenance = {name: FieldSource(HAND, writer.at) for name in fields}
+    incoming.provenance = dict.fromkeys(fields, credit(HAND, writer.at))
     cleared = [n for n, v in fields.items() if v in (None, "", [])]
     merged = merge_into(before, incoming, only=set(fields), clear=cleared, at=writer.at)
     after = merged.reference
@@ -73,21 +73,22 @@ def _set_level(after: Any, level: str | None, at: str) -> list[tuple[str, Any, A
         after.provenance.pop("evidence_level", None)
     else:
         after.evidence_level, after.evidence_basis = level, HAND_BASIS
-        after.provenance["evidence_level"] = FieldSource(HAND, at)
+        after.provenance["evidence_level"] = credit(HAND, at)
     return [("evidence_level", old, after.evidence_level)] if old != after.evidence_level else []
 
 
 def _derive_again(after: Any, at: str) -> list[tuple[str, Any, Any]]:
     """New publication types by hand: the level is derived again, unless it was set by hand
     or the new types say nothing (then the known level stays)."""
-    if (after.provenance.get("evidence_level") or FieldSource("", "")).source == HAND:
+    held = after.provenance.get("evidence_level")
+    if held is not None and held.source == HAND:
         return []
     derived = derive_level(after.publication_types, after.mesh_terms)
     if derived.level in ("unclassified", after.evidence_level):
         return []
     old = after.evidence_level
     after.evidence_level, after.evidence_basis = derived.level, derived.basis
-    after.provenance["evidence_level"] = FieldSource("derived", at)
+    after.provenance["evidence_level"] = credit("derived", at)
     return [("evidence_level", old, derived.level)]
 
 
