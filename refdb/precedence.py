@@ -24,7 +24,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from refdb.fields import BY_NAME, LEVEL, LIST, PEOPLE, STATUS, UNITS
+from refdb.fields import BY_NAME, LIST, PEOPLE, UNITS
 from refdb.records import Author, FieldSource, Notice, Reference, credit, fold
 
 SOURCE_RANK = {"hand": 4, "pubmed": 3, "derived": 3, "seed": 2}
@@ -205,20 +205,3 @@ def _join(merged: Reference, incoming: Reference, result: Merged) -> None:
         new: list[Notice] = [*merged.notices, *notices]
         result.changes.append(FieldChange("notices", merged.notices, new))
         merged.notices = new
-
-
-def kind_of(name: str) -> str:
-    """The kind of a field (`refdb.fields`), for callers that format values."""
-    return BY_NAME[name].kind
-
-
-__all__ = [
-    "HAND",
-    "LEVEL",
-    "STATUS",
-    "FieldChange",
-    "Merged",
-    "kind_of",
-    "merge_into",
-    "source_rank",
-]

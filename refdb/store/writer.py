@@ -4,7 +4,7 @@ A Writer belongs to one transaction (`Library.change`), records each study and i
 it touches for the operation log, and decides every field with the one precedence rule
 (`refdb.precedence`). Saving References (import, add, seed, enrich, check, watch accept),
 edits, tags, removal, merges and undo all write through the primitives here: `_insert` for
-new studies, `_update` for a study that becomes another Reference, `delete_studies` for
+new studies, `update` for a study that becomes another Reference, `delete_studies` for
 studies that go.
 """
 
