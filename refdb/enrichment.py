@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refdb.errors import LookupFailedError, RefdbError
-from refdb.identifiers import normalise_doi, parse_pmid
+from refdb.identifiers import normalise_doi, typed_pmid
 from refdb.records import Notice, Reference
 from refdb.sources.idlist import ListLine, read_id_list
 from refdb.sources.pubmed import (
@@ -163,10 +163,7 @@ def lookup(
     if len(given) != 1:
         raise RefdbError("give exactly one of --pmid, --doi or --title")
     if pmid is not None:
-        try:
-            wanted = parse_pmid(pmid)
-        except ValueError:
-            raise RefdbError(f"PMID {pmid!r}: not a PMID (digits)") from None
+        wanted = typed_pmid(pmid)
         found = fetch_pmids(client, [wanted])
         if not found:
             raise LookupFailedError(f"PMID {wanted}: not found on PubMed")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from refdb.errors import RefdbError
+
 _PMID = re.compile(r"[1-9]\d{0,8}")
 _PMCID = re.compile(r"PMC\d{1,9}(?:\.\d+)?")
 _DOI = re.compile(r"10\.\d{4,9}/\S+|10/[A-Za-z0-9]+")
@@ -106,6 +108,14 @@ def pmcid_from_url(url: str) -> str | None:
     if not match or "ncbi.nlm.nih.gov" not in url.lower():
         return None
     return match.group(1).upper()
+
+
+def typed_pmid(value: str) -> str:
+    """A PMID a person typed ('12345', 'PMID:12345'); RefdbError saying it is none."""
+    try:
+        return parse_pmid(value)
+    except ValueError:
+        raise RefdbError(f"PMID {value!r}: not a PMID (digits)") from None
 
 
 def pmid_or_none(value: str | int | None) -> str | None:

@@ -17,10 +17,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import NotFoundError, RefdbError
-from refdb.identifiers import doi_key
 from refdb.store.database import Database
 from refdb.store.history import now
-from refdb.store.models import Identifier, Watch, WatchRecord
+from refdb.store.models import Watch, WatchRecord
+from refdb.store.queries import identifier_owners
 from refdb.store.rows import chunks
 from refdb.store.writer import Writer
 
@@ -201,29 +201,11 @@ def in_library(
     db: Database, pmids: Iterable[str] = (), dois: Iterable[str] = ()
 ) -> tuple[set[str], set[str]]:
     """Which of these PMIDs, and which of these DOIs (as `doi_key`), studies already hold."""
-    wanted_pmids = list(dict.fromkeys(pmids))
-    wanted_dois = list(dict.fromkeys(doi_key(d) for d in dois))
-    held_pmids: set[str] = set()
-    held_dois: set[str] = set()
     with db.reading() as session:
-        for part in chunks(wanted_pmids):
-            held_pmids.update(
-                session.scalars(
-                    select(Identifier.value).where(
-                        Identifier.kind == "pmid", Identifier.value.in_(part)
-                    )
-                )
-            )
-        for part in chunks(wanted_dois):
-            held_dois.update(
-                v.lower()
-                for v in session.scalars(
-                    select(Identifier.value).where(
-                        Identifier.kind == "doi", func.lower(Identifier.value).in_(part)
-                    )
-                )
-            )
-    return held_pmids, held_dois
+        return (
+            set(identifier_owners(session, "pmid", pmids)),
+            set(identifier_owners(session, "doi", dois)),
+        )
 
 
 def save_run(
