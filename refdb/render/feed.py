@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
+from refdb.dates import utc
 from refdb.evidence import LABELS, level_of
 from refdb.records import Author, Reference
 from refdb.render.labels import doi_url, study_links
@@ -48,11 +49,6 @@ class FeedStudy:
     citation_html: str
     headings: Sequence[tuple[str, str]]
     """(indication name, heading) of each indication the site files it under."""
-
-
-def utc(moment: datetime) -> datetime:
-    """A time in UTC; a naive time (SQLite hands them back) is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def day_text(moment: datetime) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from refdb.dates import utc
 from refdb.errors import NotFoundError, RefdbError
 from refdb.store.database import Database
 from refdb.store.history import now
@@ -65,17 +66,12 @@ class RecordInfo:
     seen_at: datetime
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; refdb stores UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
+    return None if moment is None else utc(moment)
 
 
 def _info(watch: Watch, pending: int = 0) -> WatchInfo:
-    created = _utc(watch.created_at)
+    created = utc(watch.created_at)
     return WatchInfo(
         watch.id,
         watch.name,
@@ -170,7 +166,7 @@ def _record_query() -> Any:
 
 def _record(row: Any) -> RecordInfo:
     record, name, indication = row
-    seen = _utc(record.seen_at)
+    seen = utc(record.seen_at)
     return RecordInfo(record.pmid, record.status, name, indication, record.record, seen)
 
 
