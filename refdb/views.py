@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refdb.errors import RefdbError
-from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, EXPORT_FORMATS, UNFILED_HEADING
-from refdb.records import IndicationSpec, Reference
+from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, EXPORT_FORMATS
+from refdb.records import Reference
 from refdb.store.library import Library
 
 if TYPE_CHECKING:
@@ -40,12 +40,8 @@ def page(
 
 def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
     """The page's groups: one indication's, or every indication's and then "Other studies"."""
-    groups = library.page_groups(indication)
-    if indication is None:
-        unfiled = library.unfiled()
-        if unfiled:
-            groups.append((UNFILED_HEADING, unfiled))
-    return groups
+    named = [indication] if indication is not None else []
+    return [(s.heading, library.references(s.ids)) for s in library.sections(named)]
 
 
 def site(
@@ -98,12 +94,7 @@ def export(
     from refdb.render.bibtex import render_biblatex, render_bibtex
 
     # Declare only the indications these studies are filed under, in page order.
-    used = {name for ref in refs for name in ref.indications}
-    specs = [
-        IndicationSpec(i.name, i.heading, i.position)
-        for i in library.indications()
-        if i.name in used
-    ]
+    specs = library.specs({name for ref in refs for name in ref.indications})
     render = render_biblatex if fmt == "biblatex" else render_bibtex
     return render(refs, ascii=ascii, indications=specs)
 
