@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from refdb.errors import AmbiguousTitleError as AmbiguousTitleError
 from refdb.errors import LookupFailedError as LookupFailedError
 from refdb.errors import NotFoundError as NotFoundError
 from refdb.errors import RefdbError as RefdbError
@@ -24,7 +25,6 @@ from refdb.formats import OutputOptions as OutputOptions
 from refdb.formats import PageFormat as PageFormat
 
 if TYPE_CHECKING:
-    from refdb.enrichment import AmbiguousTitleError as AmbiguousTitleError
     from refdb.enrichment import CheckReport as CheckReport
     from refdb.enrichment import EnrichSummary as EnrichSummary
     from refdb.enrichment import TitleImportSummary as TitleImportSummary
@@ -188,13 +188,6 @@ def candidates_text(candidates: Sequence[Candidate]) -> list[str]:
     from refdb import enrichment
 
     return enrichment.candidates_text(candidates)
-
-
-def is_ambiguous_title(error: BaseException) -> bool:
-    """Whether an error is a title PubMed has candidates for but none close enough."""
-    from refdb.enrichment import AmbiguousTitleError
-
-    return isinstance(error, AmbiguousTitleError)
 
 
 # --- curation: each call is one undoable operation --------------------------------------------

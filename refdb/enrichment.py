@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refdb.errors import LookupFailedError, RefdbError
+from refdb.errors import AmbiguousTitleError, LookupFailedError, RefdbError
 from refdb.identifiers import normalise_doi, typed_pmid
 from refdb.records import Notice, Reference
 from refdb.sources.idlist import ListLine, read_id_list
@@ -44,14 +44,6 @@ CHECK_FIELDS = ("status", "status_note", "publication_types", "evidence_level")
 KEPT_WHEN_SET = ("container_title",)
 """Fields PubMed only fills: its journal title is the catalogue's ("The journal of pain :
 official journal of the American Pain Society"), not the form a citation prints."""
-
-
-class AmbiguousTitleError(LookupFailedError):
-    """A title whose best PubMed candidate scores below the threshold; carries the candidates."""
-
-    def __init__(self, message: str, candidates: Sequence[Candidate]) -> None:
-        super().__init__(message)
-        self.candidates = list(candidates)
 
 
 @dataclass

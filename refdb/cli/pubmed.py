@@ -68,11 +68,9 @@ def add_command(
             indications=indications or [],
             command=command_line(),
         )
-    except api.RefdbError as exc:
-        if not api.is_ambiguous_title(exc):
-            raise
+    except api.AmbiguousTitleError as exc:
         note("candidates (score out of 100):")
-        _candidates(getattr(exc, "candidates", []))
+        _candidates(exc.candidates)
         fail(str(exc))
     for result in summary.results:
         note(f"{result.key}: {result.action} ({result.title[:70]})")
