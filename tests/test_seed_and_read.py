@@ -126,9 +126,7 @@ def test_unknown_indication_is_one_line(cli: RunCli) -> None:
     assert "gout" in result.stderr
 
 
-def test_an_indication_is_named_the_same_way_for_every_output(
-    cli: RunCli, tmp_path: Path
-) -> None:
+def test_an_indication_is_named_the_same_way_for_every_output(cli: RunCli, tmp_path: Path) -> None:
     """The page, the site and the kept page take an indication as the store finds it (case
     and surrounding spaces aside): " crps " was accepted and then printed no study."""
     ok(cli("seed"))
