@@ -68,7 +68,7 @@ def write_site(
     indications: Sequence[str] = (),
     committed: Committed | None = None,
 ) -> SiteReport:
-    """Write the static evidence site into `outdir` (see `views.site`). After `committed` (a
+    """Write the static evidence site into `outdir` (see `api.site`). After `committed` (a
     kept site), only what it changed is rendered again, when the site there was written just
     before it (by the operation it follows); otherwise every study is."""
     operation = last_operation(library.db)  # first: what is read next is at least this new

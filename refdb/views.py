@@ -1,11 +1,9 @@
-"""What the library looks like to its readers: the evidence page, an export, the static site,
-and what changed, each a query of the store handed to its renderer (read only)."""
+"""What the library looks like to its readers: the evidence page, an export, and what changed,
+each a query of the store handed to its renderer (read only; the site is `sites.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from refdb.errors import RefdbError
 from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, EXPORT_FORMATS
@@ -13,7 +11,6 @@ from refdb.records import Reference
 from refdb.store.library import Library
 
 if TYPE_CHECKING:
-    from refdb.sites import SiteReport
     from refdb.store.changes import ChangeReport
 
 
@@ -42,24 +39,6 @@ def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[R
     """The page's groups: one indication's, or every indication's and then "Other studies"."""
     named = [indication] if indication is not None else []
     return [(s.heading, library.references(s.ids)) for s in library.sections(named)]
-
-
-def site(
-    library: Library,
-    outdir: Path,
-    *,
-    style: str = DEFAULT_STYLE,
-    indications: Sequence[str] = (),
-) -> SiteReport:
-    """Write the static evidence site into `outdir`, atomically (built beside it, swapped in).
-
-    Studies are grouped under their indications in page order (only the named ones, when
-    `indications` is given; otherwise studies filed under none follow as "Other studies").
-    A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
-    """
-    from refdb.sites import write_site
-
-    return write_site(library, outdir, style=style, indications=indications)
 
 
 def export(
@@ -123,17 +102,3 @@ def changes(library: Library, since: str | None = None) -> ChangeReport:
             "nor an operation number (see `refdb history`)"
         ) from None
     return changes_since(library.db, since=moment.astimezone(), basis="date")
-
-
-def changes_text(report: ChangeReport) -> str:
-    """A changes report as text, in a page reader's words (`refdb changes`)."""
-    from refdb.render.changes import render_changes
-
-    return render_changes(report)
-
-
-def changes_json(report: ChangeReport) -> dict[str, Any]:
-    """A changes report as JSON (`refdb changes --json`)."""
-    from refdb.render.changes import changes_json as to_json
-
-    return to_json(report)
