@@ -350,7 +350,7 @@ def enrich(
         studies = studies_to_enrich(library, refs, all)
         total = len(studies)
         done = 0
-        updates: list[tuple[str, Reference]] = []
+        updates: list[tuple[int, Reference]] = []
         unresolved: list[Unresolved] = []
 
         with_pmid = [s for s in studies if s.pmid]
@@ -365,7 +365,7 @@ def enrich(
                         Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
                     )
                 else:
-                    updates.append((_key(study), _fill_only(study, fetched)))
+                    updates.append((_id(study), _fill_only(study, fetched)))
             done += len(with_pmid)
             if progress is not None:
                 progress(done, total)
@@ -378,14 +378,14 @@ def enrich(
             if missing is not None:
                 unresolved.append(missing)
             if fetched is not None:
-                updates.append((_key(study), _fill_only(study, fetched)))
+                updates.append((_id(study), _fill_only(study, fetched)))
             done += 1
             if progress is not None:
                 progress(done, total)
 
     saved = library.save(
         [ref for _, ref in updates],
-        targets=[key for key, _ in updates],
+        targets=[study_id for study_id, _ in updates],
         source=PUBMED_SOURCE,
         command=command,
         dry_run=dry_run,
@@ -410,28 +410,29 @@ def check(
         studies = [s for s in library.studies() if s.pmid]
         pmids = [s.pmid for s in studies if s.pmid]
         fetched = {ref.pmid: ref for ref in fetch_pmids(eutils, pmids, progress) if ref.pmid}
-    updates = [(_key(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
+    updates = [(_id(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
     saved = library.save(
         [ref for _, ref in updates],
-        targets=[key for key, _ in updates],
+        targets=[study_id for study_id, _ in updates],
         source=PUBMED_SOURCE,
         command=command,
         only=CHECK_FIELDS,
     )
-    before = {_key(s): s.status for s in studies}
+    before = {_id(s): s.status for s in studies}
+    after = {s.id: s for s in library.references([study_id for study_id, _ in updates])}
     flagged = []
-    for key, ref in updates:
-        stored = library.get(key)
+    for study_id, ref in updates:
+        stored = after[study_id]
         if stored.status is None and ref.status is None:
             continue
         flagged.append(
             Flagged(
-                key=key,
+                key=_key(stored),
                 title=ref.title,
                 status=stored.status or "none",
                 status_note=stored.status_note,
                 notices=ref.notices,
-                new=before.get(key) != stored.status,
+                new=before.get(study_id) != stored.status,
                 pubmed_status=ref.status,
             )
         )
@@ -467,3 +468,9 @@ def _fill_only(study: Reference, fetched: Reference) -> Reference:
 
 def _key(study: Reference) -> str:
     return study.key or str(study.id)
+
+
+def _id(study: Reference) -> int:
+    """A stored study's id (studies read from the store always carry one)."""
+    assert study.id is not None
+    return study.id

@@ -128,13 +128,13 @@ class Library:
         indications: Sequence[str] = (),
         dry_run: bool = False,
         specs: Sequence[IndicationSpec] = (),
-        targets: Sequence[str] | None = None,
+        targets: Sequence[int] | None = None,
         force: bool = False,
         only: Collection[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> SaveSummary:
         """Store a batch of References in one transaction (all or nothing): each added, or
-        merged into the study it is (by identity, or the study each of `targets` names:
+        merged into the study it is (by identity, or the study of each id in `targets`:
         enrich and check). `specs` are indications the source declares; `force` and `only`
         as for the precedence rule (`refdb.precedence.merge_into`)."""
         from refdb.store.writer import SaveSummary
@@ -149,7 +149,7 @@ class Library:
                 indications=indications,
                 force=force,
                 only=only,
-                targets=None if targets is None else [writer.find(t) for t in targets],
+                targets=targets,
                 progress=progress,
             )
         summary.operation_id = writer.operation_id
