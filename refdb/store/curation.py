@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
@@ -15,11 +15,13 @@ from refdb.fields import label_of
 from refdb.precedence import HAND, merge_into
 from refdb.records import IndicationSpec, check_date, credit
 from refdb.store import history
-from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.models import Indication, Operation, StudyIndication
 from refdb.store.queries import indication, indication_named
 from refdb.store.rows import delete_studies, references_for
 from refdb.store.writer import Writer
+
+if TYPE_CHECKING:
+    from refdb.store.duplicates import DuplicatePair
 
 
 @dataclass
@@ -187,6 +189,8 @@ def merge_pair(writer: Writer, keep_id: int, other_id: int) -> list[str]:
 
 def merge_duplicates(writer: Writer) -> list[DuplicatePair]:
     """Merge every likely duplicate pair into its older study."""
+    from refdb.store.duplicates import find_duplicates  # rapidfuzz, for this step alone
+
     merged: list[DuplicatePair] = []
     gone: set[int] = set()
     for pair in find_duplicates(writer.session):
