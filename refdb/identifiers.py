@@ -74,6 +74,15 @@ _OVID_MEDLINE = ("medl", "mesz", "prem", "medp", "medc", "mdxx")
 """Ovid's codes for its MEDLINE databases, whose accession number (AN) is the PMID."""
 
 
+_LINK_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
+
+
+def split_links(value: str) -> list[str]:
+    """The links one field holds: EndNote and others put several in one, a line or a space
+    apart, or `;` before the next link."""
+    return [link for link in _LINK_SEPARATOR.split(value.strip()) if link]
+
+
 def pmid_from_url(url: str) -> str | None:
     """The PMID a PubMed link names: pubmed.ncbi.nlm.nih.gov/N, ncbi.nlm.nih.gov/pubmed/N,
     .../pubmed/?term=N, europepmc.org/abstract/MED/N, and Ovid's link to a MEDLINE record
