@@ -22,15 +22,14 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from _common import REPO_ROOT, Figure, best_of, print_table, sqlite_url, synthetic_references
-from bench_scale import FLOOR_B, ONE_RUN_FROM, Measured, Runner
+from _common import Figure, best_of, print_table, sqlite_url, synthetic_references
+from bench_scale import FLOOR_B, ONE_RUN_FROM, Measured, Runner, compile_refdb, print_rows
 from rapidfuzz import fuzz
 
 from refdb.records import Reference, normalise_title
@@ -167,31 +166,8 @@ class ProcessRow:
         ]
 
 
-def print_process_table(title: str, rows: Sequence[ProcessRow]) -> None:
-    """A Markdown table, padded so that it also reads as one in a terminal."""
-    head = ["what", "n", "seconds", "peak MB", "vs floor B", "pairs", "target", "met?"]
-    lines = [head, *(row.cells() for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    right = [False, True, True, True, True, True, False, False]
-
-    def fmt(cells: Sequence[str]) -> str:
-        padded = (
-            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    print(f"### {title}")
-    print(fmt(head))
-    print(
-        "| "
-        + " | ".join(
-            "-" * (w - 1) + (":" if r else "-") for w, r in zip(widths, right, strict=True)
-        )
-        + " |"
-    )
-    for line in lines[1:]:
-        print(fmt(line))
-    print()
+_PROCESS_HEAD = ("what", "n", "seconds", "peak MB", "vs floor B", "pairs", "target", "met?")
+_PROCESS_RIGHT = (False, True, True, True, True, True, False, False)
 
 
 _PAIR_LINE = re.compile(r"^│ (\d+)\s+│", re.M)
@@ -265,19 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--variants: {', '.join(VARIANTS)}; sizes at least 1")
 
     ok = in_process(size, args.repeats or 3)
-    # Compile refdb's modules first (not timed), so that no timed run writes .pyc files.
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    compile_refdb()
     with tempfile.TemporaryDirectory(prefix="refdb-bench-duplicates-") as tmp:
         runner = Runner(Path(tmp))
         for n in sizes:
             repeats = args.repeats or (1 if n >= ONE_RUN_FROM else 3)
             rows, size_ok = whole_process(runner, n, repeats, variants)
             ok = ok and size_ok
-            print_process_table(f"Whole process, n = {n} (best of {repeats})", rows)
+            title = f"Whole process, n = {n} (best of {repeats})"
+            print_rows(title, rows, _PROCESS_HEAD, _PROCESS_RIGHT, level="###")
             sys.stdout.flush()
     for problem in runner.problems:
         print(f"problem: {problem}")

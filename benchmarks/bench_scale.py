@@ -119,7 +119,19 @@ def parse_scale_options(argv: Sequence[str] | None) -> ScaleOptions:
         "(postgresql+psycopg://user@host:port); a fresh database is made for each run",
     )
     args = parser.parse_args(argv)
-    if args.sizes is not None:  # wins over --size and --quick (run_all.py --scale-sizes)
+    return ScaleOptions(sizes_given(parser, args), args.repeats, args.postgres)
+
+
+def sizes_given(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    default: tuple[int, ...] = DEFAULT_SIZES,
+    quick: tuple[int, ...] = QUICK_SIZES,
+) -> tuple[int, ...]:
+    """The sizes `--sizes`, `--size` or `--quick` asked for, in order (`--sizes` wins: it is
+    what `run_all.py --scale-sizes` passes); a usage error for a bad list or a size or
+    `--repeats` below 1."""
+    if args.sizes is not None:
         try:
             sizes = tuple(int(part.replace("_", "")) for part in args.sizes.split(",") if part)
         except ValueError:
@@ -127,10 +139,10 @@ def parse_scale_options(argv: Sequence[str] | None) -> ScaleOptions:
     elif args.size is not None:
         sizes = (args.size,)
     else:
-        sizes = QUICK_SIZES if args.quick else DEFAULT_SIZES
+        sizes = quick if args.quick else default
     if not sizes or min(sizes) < 1 or (args.repeats is not None and args.repeats < 1):
         parser.error("sizes and --repeats must be at least 1")
-    return ScaleOptions(tuple(sorted(set(sizes))), args.repeats, args.postgres)
+    return tuple(sorted(set(sizes)))
 
 
 # --- running children -------------------------------------------------------------------------
@@ -360,6 +372,11 @@ def start_report(what: str, *lines: str) -> None:
         print(line)
     print()
     sys.stdout.flush()
+    compile_refdb()
+
+
+def compile_refdb() -> None:
+    """Byte-compile refdb's modules (not timed), so that no timed run writes .pyc files."""
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "refdb")],
         check=False,
@@ -367,22 +384,30 @@ def start_report(what: str, *lines: str) -> None:
     )
 
 
-def print_rows(title: str, rows: Sequence[TableRow]) -> None:
-    """A Markdown table, padded so that it also reads as a table in a terminal."""
-    lines = [list(_HEAD), *(row.cells() for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_HEAD))]
+def print_rows(
+    title: str,
+    rows: Sequence[TableRow],
+    head: Sequence[str] = _HEAD,
+    right_aligned: Sequence[bool] = _RIGHT,
+    level: str = "##",
+) -> None:
+    """A Markdown table under a `level` heading, padded so that it also reads as a table in a
+    terminal; `head` and `right_aligned` name and align the columns."""
+    lines = [list(head), *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
 
     def fmt(cells: Sequence[str]) -> str:
         padded = (
             c.rjust(w) if right else c.ljust(w)
-            for c, w, right in zip(cells, widths, _RIGHT, strict=True)
+            for c, w, right in zip(cells, widths, right_aligned, strict=True)
         )
         return "| " + " | ".join(padded) + " |"
 
-    print(f"## {title}")
+    print(f"{level} {title}")
     print(fmt(lines[0]))
     rule = (
-        "-" * (w - 1) + ":" if right else "-" * w for w, right in zip(widths, _RIGHT, strict=True)
+        "-" * (w - 1) + ":" if right else "-" * w
+        for w, right in zip(widths, right_aligned, strict=True)
     )
     print("| " + " | ".join(rule) + " |")
     for line in lines[1:]:

@@ -46,6 +46,7 @@ from bench_scale import (
     Runner,
     _middle_key,
     print_rows,
+    sizes_given,
     start_report,
 )
 
@@ -380,18 +381,7 @@ def parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         "--browser-max", type=int, default=BROWSER_MAX, help="largest site opened in Chromium"
     )
     args = parser.parse_args(argv)
-    if args.sizes is not None:
-        try:
-            sizes = tuple(int(p.replace("_", "")) for p in args.sizes.split(",") if p)
-        except ValueError:
-            parser.error(f"--sizes: not a list of numbers: {args.sizes!r}")
-    elif args.size is not None:
-        sizes = (args.size,)
-    else:
-        sizes = QUICK_SIZES if args.quick else DEFAULT_SIZES
-    if not sizes or min(sizes) < 1 or (args.repeats is not None and args.repeats < 1):
-        parser.error("sizes and --repeats must be at least 1")
-    args.sizes = tuple(sorted(set(sizes)))
+    args.sizes = sizes_given(parser, args, DEFAULT_SIZES, QUICK_SIZES)
     return args
 
 

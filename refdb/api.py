@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from refdb.errors import AmbiguousTitleError as AmbiguousTitleError
 from refdb.errors import LookupFailedError as LookupFailedError
 from refdb.errors import NotFoundError as NotFoundError
 from refdb.errors import RefdbError as RefdbError
@@ -24,7 +25,6 @@ from refdb.formats import OutputOptions as OutputOptions
 from refdb.formats import PageFormat as PageFormat
 
 if TYPE_CHECKING:
-    from refdb.enrichment import AmbiguousTitleError as AmbiguousTitleError
     from refdb.enrichment import CheckReport as CheckReport
     from refdb.enrichment import EnrichSummary as EnrichSummary
     from refdb.enrichment import TitleImportSummary as TitleImportSummary
@@ -190,13 +190,6 @@ def candidates_text(candidates: Sequence[Candidate]) -> list[str]:
     return enrichment.candidates_text(candidates)
 
 
-def is_ambiguous_title(error: BaseException) -> bool:
-    """Whether an error is a title PubMed has candidates for but none close enough."""
-    from refdb.enrichment import AmbiguousTitleError
-
-    return isinstance(error, AmbiguousTitleError)
-
-
 # --- curation: each call is one undoable operation --------------------------------------------
 
 
@@ -349,10 +342,15 @@ def site(
     style: str = DEFAULT_STYLE,
     indications: Sequence[str] = (),
 ) -> SiteReport:
-    """Write the static evidence site into `outdir`, atomically (see `views.site`)."""
-    from refdb import views
+    """Write the static evidence site into `outdir`, atomically (built beside it, swapped in).
 
-    return views.site(library, outdir, style=style, indications=indications)
+    Studies are grouped under their indications in page order (only the named ones, when
+    `indications` is given; otherwise studies filed under none follow as "Other studies").
+    A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
+    """
+    from refdb.sites import write_site
+
+    return write_site(library, outdir, style=style, indications=indications)
 
 
 def describe(ref: Reference) -> str:
@@ -378,17 +376,17 @@ def changes(library: Library, since: str | None = None) -> ChangeReport:
 
 
 def changes_text(report: ChangeReport) -> str:
-    """A changes report as text (`refdb changes`)."""
-    from refdb import views
+    """A changes report as text, in a page reader's words (`refdb changes`)."""
+    from refdb.render.changes import render_changes
 
-    return views.changes_text(report)
+    return render_changes(report)
 
 
 def changes_json(report: ChangeReport) -> dict[str, Any]:
     """A changes report as JSON (`refdb changes --json`)."""
-    from refdb import views
+    from refdb.render.changes import changes_json as to_json
 
-    return views.changes_json(report)
+    return to_json(report)
 
 
 # --- kept outputs ----------------------------------------------------------------------------

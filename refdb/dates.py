@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 SEASONS = ("spring", "summer", "autumn", "winter")
 """CSL's seasons 1 to 4 (EDTF writes them as months 21 to 24)."""
@@ -287,3 +288,8 @@ def edtf_of(year: int | None, month: int | None, day: int | None, season: int | 
     elif season:
         text += f"-{season + 20}"
     return text + ("~" if circa else "")
+
+
+def utc(moment: datetime) -> datetime:
+    """A time in UTC; a naive time (SQLite hands them back; refdb stores UTC) is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

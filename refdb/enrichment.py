@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refdb.errors import LookupFailedError, RefdbError
-from refdb.identifiers import normalise_doi, parse_pmid
+from refdb.errors import AmbiguousTitleError, LookupFailedError, RefdbError
+from refdb.identifiers import normalise_doi, typed_pmid
 from refdb.records import Notice, Reference
 from refdb.sources.idlist import ListLine, read_id_list
 from refdb.sources.pubmed import (
@@ -44,14 +44,6 @@ CHECK_FIELDS = ("status", "status_note", "publication_types", "evidence_level")
 KEPT_WHEN_SET = ("container_title",)
 """Fields PubMed only fills: its journal title is the catalogue's ("The journal of pain :
 official journal of the American Pain Society"), not the form a citation prints."""
-
-
-class AmbiguousTitleError(LookupFailedError):
-    """A title whose best PubMed candidate scores below the threshold; carries the candidates."""
-
-    def __init__(self, message: str, candidates: Sequence[Candidate]) -> None:
-        super().__init__(message)
-        self.candidates = list(candidates)
 
 
 @dataclass
@@ -163,10 +155,7 @@ def lookup(
     if len(given) != 1:
         raise RefdbError("give exactly one of --pmid, --doi or --title")
     if pmid is not None:
-        try:
-            wanted = parse_pmid(pmid)
-        except ValueError:
-            raise RefdbError(f"PMID {pmid!r}: not a PMID (digits)") from None
+        wanted = typed_pmid(pmid)
         found = fetch_pmids(client, [wanted])
         if not found:
             raise LookupFailedError(f"PMID {wanted}: not found on PubMed")
@@ -361,7 +350,7 @@ def enrich(
         studies = studies_to_enrich(library, refs, all)
         total = len(studies)
         done = 0
-        updates: list[tuple[str, Reference]] = []
+        updates: list[tuple[int, Reference]] = []
         unresolved: list[Unresolved] = []
 
         with_pmid = [s for s in studies if s.pmid]
@@ -376,7 +365,7 @@ def enrich(
                         Unresolved(_key(study), study.title, f"PMID {study.pmid} not found")
                     )
                 else:
-                    updates.append((_key(study), _fill_only(study, fetched)))
+                    updates.append((_id(study), _fill_only(study, fetched)))
             done += len(with_pmid)
             if progress is not None:
                 progress(done, total)
@@ -389,14 +378,14 @@ def enrich(
             if missing is not None:
                 unresolved.append(missing)
             if fetched is not None:
-                updates.append((_key(study), _fill_only(study, fetched)))
+                updates.append((_id(study), _fill_only(study, fetched)))
             done += 1
             if progress is not None:
                 progress(done, total)
 
     saved = library.save(
         [ref for _, ref in updates],
-        targets=[key for key, _ in updates],
+        targets=[study_id for study_id, _ in updates],
         source=PUBMED_SOURCE,
         command=command,
         dry_run=dry_run,
@@ -421,28 +410,29 @@ def check(
         studies = [s for s in library.studies() if s.pmid]
         pmids = [s.pmid for s in studies if s.pmid]
         fetched = {ref.pmid: ref for ref in fetch_pmids(eutils, pmids, progress) if ref.pmid}
-    updates = [(_key(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
+    updates = [(_id(s), fetched[s.pmid]) for s in studies if s.pmid in fetched]
     saved = library.save(
         [ref for _, ref in updates],
-        targets=[key for key, _ in updates],
+        targets=[study_id for study_id, _ in updates],
         source=PUBMED_SOURCE,
         command=command,
         only=CHECK_FIELDS,
     )
-    before = {_key(s): s.status for s in studies}
+    before = {_id(s): s.status for s in studies}
+    after = {s.id: s for s in library.references([study_id for study_id, _ in updates])}
     flagged = []
-    for key, ref in updates:
-        stored = library.get(key)
+    for study_id, ref in updates:
+        stored = after[study_id]
         if stored.status is None and ref.status is None:
             continue
         flagged.append(
             Flagged(
-                key=key,
+                key=_key(stored),
                 title=ref.title,
                 status=stored.status or "none",
                 status_note=stored.status_note,
                 notices=ref.notices,
-                new=before.get(key) != stored.status,
+                new=before.get(study_id) != stored.status,
                 pubmed_status=ref.status,
             )
         )
@@ -478,3 +468,9 @@ def _fill_only(study: Reference, fetched: Reference) -> Reference:
 
 def _key(study: Reference) -> str:
     return study.key or str(study.id)
+
+
+def _id(study: Reference) -> int:
+    """A stored study's id (studies read from the store always carry one)."""
+    assert study.id is not None
+    return study.id

@@ -46,8 +46,6 @@ class Field:
     """Its CSL-JSON variable; None for refdb's own fields (under `custom`) and the date."""
     custom: bool = False
     """Carried under CSL-JSON's `custom`."""
-    column: bool = True
-    """A column of the `studies` table (identifiers, authors and links have tables)."""
 
     @property
     def unit(self) -> str:
@@ -56,7 +54,7 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("authors", PEOPLE, "authors", "authors", values.authors, "author", column=False),
+    Field("authors", PEOPLE, "authors", "authors", values.authors, "author"),
     Field("authors_complete", FLAG, "authors", "authors_complete", values.boolean, custom=True),
     Field("editors", PEOPLE, label="editors", parse=values.authors, csl="editor"),
     Field("type", TEXT, label="type", parse=values.csl_type, csl="type"),
@@ -79,9 +77,9 @@ FIELDS: tuple[Field, ...] = (
     Field("volume", TEXT, label="volume", parse=values.text, csl="volume"),
     Field("issue", TEXT, label="issue", parse=values.text, csl="issue"),
     Field("pages", TEXT, label="pages", parse=values.text, csl="page"),
-    Field("doi", IDENTIFIER, label="doi", parse=values.doi, csl="DOI", column=False),
-    Field("pmid", IDENTIFIER, label="pmid", parse=values.pmid, csl="PMID", column=False),
-    Field("pmcid", IDENTIFIER, label="pmcid", parse=values.pmcid, csl="PMCID", column=False),
+    Field("doi", IDENTIFIER, label="doi", parse=values.doi, csl="DOI"),
+    Field("pmid", IDENTIFIER, label="pmid", parse=values.pmid, csl="PMID"),
+    Field("pmcid", IDENTIFIER, label="pmcid", parse=values.pmcid, csl="PMCID"),
     Field("url", TEXT, label="url", parse=values.text, csl="URL"),
     Field("abstract", TEXT, label="abstract", parse=values.text, csl="abstract"),
     Field("language", TEXT, label="language", parse=values.text, csl="language"),
@@ -101,9 +99,9 @@ FIELDS: tuple[Field, ...] = (
     Field("evidence_level", LEVEL, "level", "evidence_level", values.level, custom=True),
     Field("evidence_basis", TEXT, "level", custom=True),
     Field("page_title", TEXT, label="page_title", parse=values.text, custom=True),
-    Field("indications", UNION, custom=True, column=False),
-    Field("aliases", UNION, custom=True, column=False),
-    Field("notices", UNION, column=False),
+    Field("indications", UNION, custom=True),
+    Field("aliases", UNION, custom=True),
+    Field("notices", UNION),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

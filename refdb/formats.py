@@ -27,7 +27,6 @@ ExportFormat = Literal["bibtex", "biblatex", "csl-json", "ris", "text", "markdow
 """Everything `refdb export --format` writes: the files other reference tools read, then a
 formatted bibliography as citeproc-js prints it (no levels)."""
 EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
-EXCHANGE_FORMATS = EXPORT_FORMATS[:4]
 BIBLIOGRAPHY_FORMATS = EXPORT_FORMATS[4:]
 
 OUTPUT_KINDS = ("export", "page", "site")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from refdb.errors import RefdbError
+
 _PMID = re.compile(r"[1-9]\d{0,8}")
 _PMCID = re.compile(r"PMC\d{1,9}(?:\.\d+)?")
 _DOI = re.compile(r"10\.\d{4,9}/\S+|10/[A-Za-z0-9]+")
@@ -72,6 +74,15 @@ _OVID_MEDLINE = ("medl", "mesz", "prem", "medp", "medc", "mdxx")
 """Ovid's codes for its MEDLINE databases, whose accession number (AN) is the PMID."""
 
 
+_LINK_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
+
+
+def split_links(value: str) -> list[str]:
+    """The links one field holds: EndNote and others put several in one, a line or a space
+    apart, or `;` before the next link."""
+    return [link for link in _LINK_SEPARATOR.split(value.strip()) if link]
+
+
 def pmid_from_url(url: str) -> str | None:
     """The PMID a PubMed link names: pubmed.ncbi.nlm.nih.gov/N, ncbi.nlm.nih.gov/pubmed/N,
     .../pubmed/?term=N, europepmc.org/abstract/MED/N, and Ovid's link to a MEDLINE record
@@ -106,6 +117,14 @@ def pmcid_from_url(url: str) -> str | None:
     if not match or "ncbi.nlm.nih.gov" not in url.lower():
         return None
     return match.group(1).upper()
+
+
+def typed_pmid(value: str) -> str:
+    """A PMID a person typed ('12345', 'PMID:12345'); RefdbError saying it is none."""
+    try:
+        return parse_pmid(value)
+    except ValueError:
+        raise RefdbError(f"PMID {value!r}: not a PMID (digits)") from None
 
 
 def pmid_or_none(value: str | int | None) -> str | None:

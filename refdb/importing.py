@@ -38,8 +38,8 @@ class ImportReport:
 
     def counts(self) -> dict[str, int]:
         """Entries added, updated, unchanged, skipped, and warned about (kept with a problem)."""
-        counts = {a: self.summary.count(a) for a in ("added", "updated", "unchanged", "skipped")}
-        counts["skipped"] += sum(1 for p in self.problems if p.skipped)
+        counts = {a: self.summary.count(a) for a in ("added", "updated", "unchanged")}
+        counts["skipped"] = sum(1 for p in self.problems if p.skipped)
         warned = {
             (p.index, p.key if p.index is None else "") for p in self.problems if not p.skipped
         }

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from refdb import renderings
-from refdb.formats import UNFILED_HEADING, OutputOptions
+from refdb.formats import OutputOptions
 from refdb.publish import write_atomically
 from refdb.records import Reference
 from refdb.render.page import DEFAULT_TITLE
@@ -28,21 +28,8 @@ from refdb.store.library import Library
 def _groups(library: Library, indication: str | None) -> list[tuple[str, list[int]]]:
     """The page's groups (heading, study ids in page order): one indication's, or every
     indication's and then "Other studies"; none left empty."""
-    infos = library.indications()
-    if indication is not None and not any(
-        info.name.casefold() == indication.casefold() for info in infos
-    ):
-        library.page_groups(indication)  # raises the store's "no such indication" error
-    by_name, unfiled = library.outline()
-    groups = [
-        (info.heading, by_name[info.name])
-        for info in infos
-        if (indication is None or info.name.casefold() == indication.casefold())
-        and by_name.get(info.name)
-    ]
-    if indication is None and unfiled:
-        groups.append((UNFILED_HEADING, unfiled))
-    return groups
+    named = [indication] if indication is not None else []
+    return [(section.heading, section.ids) for section in library.sections(named)]
 
 
 def _digest(data: bytes) -> str:

@@ -24,8 +24,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from refdb.fields import BY_NAME, LEVEL, LIST, PEOPLE, STATUS, UNITS
-from refdb.records import Author, FieldSource, Notice, Reference, fold
+from refdb.fields import BY_NAME, LIST, PEOPLE, UNITS
+from refdb.records import Author, FieldSource, Notice, Reference, credit, fold
 
 SOURCE_RANK = {"hand": 4, "pubmed": 3, "derived": 3, "seed": 2}
 """How much each source is trusted; any other named source (a file: `bibtex:refs.bib`) is 1,
@@ -135,12 +135,12 @@ def _decide(
     return None
 
 
-def _source(ref: Reference, names: tuple[str, ...], default: str | None) -> FieldSource | None:
+def _source(ref: Reference, names: tuple[str, ...]) -> FieldSource | None:
     for name in names:
         found = ref.provenance.get(name)
         if found is not None:
             return found
-    return FieldSource(default, "") if default else None
+    return None
 
 
 def merge_into(
@@ -150,13 +150,11 @@ def merge_into(
     force: bool = False,
     only: Collection[str] | None = None,
     clear: Collection[str] = (),
-    default_source: str | None = None,
     at: str = "",
 ) -> Merged:
     """`current` with what `incoming` brings, field by field, by the precedence rule.
 
-    Each incoming field's source is its provenance (`default_source` where it has none);
-    `only` limits the fields considered; `clear` names fields an empty incoming value clears
+    Each incoming field's source is its provenance; `only` limits the fields considered; `clear` names fields an empty incoming value clears
     (a person's edit). Indications, aliases and notices are joined, never lost. Neither
     argument is changed."""
     merged = current.copy()
@@ -170,9 +168,9 @@ def merge_into(
         clearing = any(n in clear for n in names)
         if old == new or (_is_empty(unit, new) and not clearing):
             continue
-        source = _source(incoming, names, default_source)
+        source = _source(incoming, names)
         new_source = source.source if source else None
-        held = _source(current, names, None)
+        held = _source(current, names)
         reason = _decide(unit, old, new, held.source if held else None, new_source, force)
         if unit == "level" and reason is None and new["evidence_basis"] is None:
             new["evidence_basis"] = f"given by {new_source}" if new_source else None
@@ -185,11 +183,11 @@ def merge_into(
             setattr(merged, name, copy.copy(new[name]))
             if new[name] in (None, "", [], False):
                 if name in clear:
-                    merged.provenance[name] = FieldSource(HAND, at)
+                    merged.provenance[name] = credit(HAND, at)
                 else:
                     merged.provenance.pop(name, None)
             elif source is not None:
-                merged.provenance[name] = FieldSource(source.source, source.at or at)
+                merged.provenance[name] = source if source.at else credit(source.source, at)
     _join(merged, incoming, result)
     return result
 
@@ -207,20 +205,3 @@ def _join(merged: Reference, incoming: Reference, result: Merged) -> None:
         new: list[Notice] = [*merged.notices, *notices]
         result.changes.append(FieldChange("notices", merged.notices, new))
         merged.notices = new
-
-
-def kind_of(name: str) -> str:
-    """The kind of a field (`refdb.fields`), for callers that format values."""
-    return BY_NAME[name].kind
-
-
-__all__ = [
-    "HAND",
-    "LEVEL",
-    "STATUS",
-    "FieldChange",
-    "Merged",
-    "kind_of",
-    "merge_into",
-    "source_rank",
-]

@@ -105,19 +105,6 @@ def site_folder(outdir: Path, marker: str) -> Iterator[Path]:
         yield outdir
 
 
-def publish_folder(
-    outdir: Path,
-    files: Mapping[str, str | bytes],
-    *,
-    marker: str,
-    linked: Sequence[str] = (),
-) -> None:
-    """Write `files` (relative path -> text, the marker among them) as the folder `outdir`,
-    with `linked` (relative paths) taken from the folder there now as they are."""
-    with site_folder(outdir, marker) as where:
-        replace_folder(where, files, marker=marker, linked=linked)
-
-
 def replace_folder(
     outdir: Path,
     files: Mapping[str, str | bytes],

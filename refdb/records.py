@@ -345,15 +345,16 @@ def base_citation_key(ref: Reference) -> str:
     return f"{family}{year}{title_first_word(ref.title)}"
 
 
-def first_author_key(ref: Reference) -> str:
-    """The first author's family (or collective) name, folded; '' when there is none."""
-    return fold(ref.first_author).strip()
-
-
 def title_key(ref: Reference) -> str:
     """What identifies a study without PMID or DOI: its normalised title, year and first
     author's family name ('outpatient intravenous ketamine ...|2009|schwartzman')."""
-    return f"{normalise_title(ref.title)}|{ref.year or ''}|{first_author_key(ref)}"
+    return title_key_of(normalise_title(ref.title), ref.year, ref.first_author)
+
+
+def title_key_of(title_norm: str, year: int | None, first_author: str) -> str:
+    """`title_key` from its parts as the store holds them (the title already normalised;
+    the first author's family or collective name as written)."""
+    return f"{title_norm}|{year or ''}|{fold(first_author).strip()}"
 
 
 KEY_CHARACTERS = re.compile(r"[A-Za-z0-9_:.+/-]{1,200}")

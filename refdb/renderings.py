@@ -24,7 +24,6 @@ from refdb.store.library import Library
 
 _OPEN: dict[Path, CitationCache] = {}
 """The caches read by this process, by file."""
-_PATHS: dict[int, Path] = {}
 
 
 def _digest(text: str) -> str:
@@ -42,23 +41,17 @@ def citation_cache(library: Library, style: str) -> CitationCache:
     fingerprint = style_facts(style).fingerprint
     path = _file(library, style, fingerprint)
     if path not in _OPEN:
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            data = None
-        _OPEN[path] = CitationCache.from_json(data, fingerprint)
-        _PATHS[id(_OPEN[path])] = path
+        _OPEN[path] = CitationCache.from_json(read_json(path), fingerprint)
     return _OPEN[path]
 
 
 def save(cache: CitationCache) -> None:
     """Write a cache back when something was added to it (quietly nothing when it cannot be)."""
-    path = _PATHS.get(id(cache))
+    path = next((p for p, opened in _OPEN.items() if opened is cache), None)
     if not cache.added or path is None:
         return
+    write_json(path, cache.to_json())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(cache.to_json(), ensure_ascii=False))
         for other in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.json"):
             if other != path:  # the same library and style under an older refdb or style file
                 other.unlink(missing_ok=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from refdb import renderings
-from refdb.formats import DEFAULT_STYLE, UNFILED_HEADING
+from refdb.formats import DEFAULT_STYLE
 from refdb.publish import replace_folder, site_folder
-from refdb.records import IndicationSpec, Reference
+from refdb.records import Reference
 from refdb.render.feed import StudyDates
 from refdb.render.page import DEFAULT_TITLE
 from refdb.render.site import MARKER
@@ -41,20 +41,7 @@ class SiteReport:
 def _groups(library: Library, indications: Sequence[str]) -> list[GroupIds]:
     """The index's sections in page order: the named indications (or all, then the studies
     filed under none as "Other studies"), each with its studies' ids; none left empty."""
-    infos = library.indications()
-    for name in indications:
-        if not any(info.name.casefold() == name.casefold() for info in infos):
-            library.page_groups(name)  # raises the store's "no such indication" error
-    wanted = {name.casefold() for name in indications}
-    by_name, unfiled = library.outline()
-    groups = [
-        GroupIds(info.name, info.heading, by_name[info.name])
-        for info in infos
-        if (not wanted or info.name.casefold() in wanted) and by_name.get(info.name)
-    ]
-    if not wanted and unfiled:
-        groups.append(GroupIds("", UNFILED_HEADING, unfiled))
-    return groups
+    return [GroupIds(s.name, s.heading, s.ids) for s in library.sections(indications)]
 
 
 def _reader(library: Library) -> Reader:
@@ -81,17 +68,13 @@ def write_site(
     indications: Sequence[str] = (),
     committed: Committed | None = None,
 ) -> SiteReport:
-    """Write the static evidence site into `outdir` (see `views.site`). After `committed` (a
+    """Write the static evidence site into `outdir` (see `api.site`). After `committed` (a
     kept site), only what it changed is rendered again, when the site there was written just
     before it (by the operation it follows); otherwise every study is."""
     operation = last_operation(library.db)  # first: what is read next is at least this new
     groups = _groups(library, indications)
     shown = {group.name for group in groups}
-    specs = [
-        IndicationSpec(i.name, i.heading, i.position)
-        for i in library.indications()
-        if i.name in shown
-    ]
+    specs = library.specs(shown)
     updated = last_change(library.db)
     cache = renderings.citation_cache(library, style)
     with site_folder(outdir, MARKER) as where:

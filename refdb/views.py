@@ -1,19 +1,16 @@
-"""What the library looks like to its readers: the evidence page, an export, the static site,
-and what changed, each a query of the store handed to its renderer (read only)."""
+"""What the library looks like to its readers: the evidence page, an export, and what changed,
+each a query of the store handed to its renderer (read only; the site is `sites.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from refdb.errors import RefdbError
-from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, EXPORT_FORMATS, UNFILED_HEADING
-from refdb.records import IndicationSpec, Reference
+from refdb.formats import BIBLIOGRAPHY_FORMATS, DEFAULT_STYLE, EXPORT_FORMATS
+from refdb.records import Reference
 from refdb.store.library import Library
 
 if TYPE_CHECKING:
-    from refdb.sites import SiteReport
     from refdb.store.changes import ChangeReport
 
 
@@ -40,30 +37,8 @@ def page(
 
 def _grouped(library: Library, indication: str | None) -> list[tuple[str, list[Reference]]]:
     """The page's groups: one indication's, or every indication's and then "Other studies"."""
-    groups = library.page_groups(indication)
-    if indication is None:
-        unfiled = library.unfiled()
-        if unfiled:
-            groups.append((UNFILED_HEADING, unfiled))
-    return groups
-
-
-def site(
-    library: Library,
-    outdir: Path,
-    *,
-    style: str = DEFAULT_STYLE,
-    indications: Sequence[str] = (),
-) -> SiteReport:
-    """Write the static evidence site into `outdir`, atomically (built beside it, swapped in).
-
-    Studies are grouped under their indications in page order (only the named ones, when
-    `indications` is given; otherwise studies filed under none follow as "Other studies").
-    A folder there that refdb did not write, and that is not empty, is refused (RefdbError).
-    """
-    from refdb.sites import write_site
-
-    return write_site(library, outdir, style=style, indications=indications)
+    named = [indication] if indication is not None else []
+    return [(s.heading, library.references(s.ids)) for s in library.sections(named)]
 
 
 def export(
@@ -98,12 +73,7 @@ def export(
     from refdb.render.bibtex import render_biblatex, render_bibtex
 
     # Declare only the indications these studies are filed under, in page order.
-    used = {name for ref in refs for name in ref.indications}
-    specs = [
-        IndicationSpec(i.name, i.heading, i.position)
-        for i in library.indications()
-        if i.name in used
-    ]
+    specs = library.specs({name for ref in refs for name in ref.indications})
     render = render_biblatex if fmt == "biblatex" else render_bibtex
     return render(refs, ascii=ascii, indications=specs)
 
@@ -132,17 +102,3 @@ def changes(library: Library, since: str | None = None) -> ChangeReport:
             "nor an operation number (see `refdb history`)"
         ) from None
     return changes_since(library.db, since=moment.astimezone(), basis="date")
-
-
-def changes_text(report: ChangeReport) -> str:
-    """A changes report as text, in a page reader's words (`refdb changes`)."""
-    from refdb.render.changes import render_changes
-
-    return render_changes(report)
-
-
-def changes_json(report: ChangeReport) -> dict[str, Any]:
-    """A changes report as JSON (`refdb changes --json`)."""
-    from refdb.render.changes import changes_json as to_json
-
-    return to_json(report)

@@ -16,7 +16,7 @@ from typing import Any
 
 from refdb.errors import LookupFailedError, RefdbError
 from refdb.evidence import LABELS, level_of, settle_level
-from refdb.identifiers import pmid_or_none
+from refdb.identifiers import doi_key, typed_pmid
 from refdb.records import Reference
 from refdb.sources.pubmed import EutilsClient, fetch_pmids, open_client
 from refdb.store import watches as store
@@ -150,12 +150,7 @@ class RunReport:
 def parse_pmids(values: Sequence[str]) -> list[str]:
     """PMIDs as typed ('12345', 'PMID:12345'), in order without repeats; RefdbError naming the
     first that is not a PMID."""
-    pmids = []
-    for value in values:
-        pmid = pmid_or_none(value)
-        if not pmid or not pmid.isdigit() or pmid.startswith("0") or len(pmid) > 9:
-            raise RefdbError(f"PMID {value!r}: not a PMID (digits)")
-        pmids.append(pmid)
+    pmids = [typed_pmid(value) for value in values]
     if not pmids:
         raise RefdbError("give at least one PMID")
     return list(dict.fromkeys(pmids))
@@ -232,7 +227,7 @@ def run(
     _, held_dois = store.in_library(library.db, dois=dois)
 
     def held(ref: Reference) -> bool:
-        return ref.pmid in held_pmids or bool(ref.doi and ref.doi.lower() in held_dois)
+        return ref.pmid in held_pmids or bool(ref.doi and doi_key(ref.doi) in held_dois)
 
     drop = [p for p, ref in waiting_refs.items() if held(ref)]
     shown: set[str] = set()

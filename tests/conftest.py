@@ -29,6 +29,7 @@ RunCli = Callable[..., Result]
 def ok(result: Result) -> Result:
     """The result of a step that must succeed (exit code 0), for setup steps and queries."""
     assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
     return result
 
 

@@ -465,3 +465,15 @@ def test_real_titles_are_protected_the_same_by_both_paths() -> None:
         for title in titles:
             normalised = unicodedata.normalize("NFC", " ".join(title.split()))
             assert protect_title(title, escape) == protect_each_word(normalised, escape), title
+
+
+def test_a_pubmed_central_link_in_url_is_the_pmcid_as_in_ris() -> None:
+    """BibTeX reads a study's links as RIS does: several in one `url`, the first kept as its
+    URL, a PubMed link giving the PMID and a PubMed Central link the PMCID."""
+    text = (
+        "@article{a, title = {A study},\n"
+        " url = {https://example.org/a https://pubmed.ncbi.nlm.nih.gov/19783371/;"
+        " https://www.ncbi.nlm.nih.gov/pmc/articles/PMC4560098/}}\n"
+    )
+    (ref,) = parse_bibtex(text).references
+    assert (ref.url, ref.pmid, ref.pmcid) == ("https://example.org/a", "19783371", "PMC4560098")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from refdb.errors import RefdbError
+from refdb.formats import STYLE_FILES
 from refdb.records import Author, Reference
 from refdb.render.citations import (
-    STYLES,
     format_bibliography,
     format_entries,
     merge_punctuation,
@@ -33,7 +33,7 @@ def _golden_cases() -> list[Any]:
     """One case per golden line: (style, line index, the line citeproc-js printed); a style
     whose golden file is absent is one skipped case (collection never reads a missing file)."""
     cases: list[Any] = []
-    for style in STYLES:
+    for style in STYLE_FILES:
         path = GOLDEN / f"seed-studies.{style}.txt"
         if not path.exists():
             cases.append(pytest.param(style, 0, "", marks=needs_shared(path), id=f"{style}-absent"))
@@ -57,7 +57,7 @@ def test_text_matches_citeproc_js_line_for_line(
     assert lines[number] == expected
 
 
-@pytest.mark.parametrize("style", list(STYLES))
+@pytest.mark.parametrize("style", list(STYLE_FILES))
 def test_golden_order_and_count(golden_refs: list[Reference], golden: Path, style: str) -> None:
     """APA sorts by author; AMA and Vancouver keep the input order, numbered from 1."""
     expected = (golden / f"seed-studies.{style}.txt").read_text(encoding="utf-8").splitlines()
@@ -107,7 +107,7 @@ def test_apostrophes_in_names_and_titles_become_typographic() -> None:
         authors=[Author(family="D'Arcy", given="Sean")],
         doi="10.1000/it's-a-doi",
     )
-    for style in STYLES:
+    for style in STYLE_FILES:
         line = _text(ref, style)
         assert "D\u2019Arcy" in line
         assert "Patients\u2019 views of ketamine in the \u201990s" in line
@@ -196,7 +196,7 @@ def test_incomplete_authors_end_with_et_al(style: str, expected: str) -> None:
     assert "et al." not in complete
 
 
-@pytest.mark.parametrize("style", list(STYLES))
+@pytest.mark.parametrize("style", list(STYLE_FILES))
 def test_long_incomplete_lists_keep_the_styles_truncation(style: str) -> None:
     authors = [Author(family=f"Author{c}", given="Zed") for c in "ABCDEFGHIJKLMNOPQRSTUVWXY"]
     line = _text(_made_up(authors=authors, authors_complete=False), style)
@@ -217,7 +217,7 @@ def test_incomplete_flag_does_not_leak_to_other_entries() -> None:
 
 def test_html_escapes_hostile_titles_and_keeps_safe_markup() -> None:
     ref = _made_up(title="<script>alert('x')</script> & <i>in vivo</i> CO<sub>2</sub> <img src=x>")
-    for style in STYLES:
+    for style in STYLE_FILES:
         out = format_bibliography([ref], style, "html")
         assert "<script>" not in out and "<img" not in out
         assert "&lt;script&gt;" in out and "&amp;" in out

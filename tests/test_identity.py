@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, RunCli
+from tests.conftest import REPO, RunCli, ok
 
 REALWORLD = REPO / "tests" / "data" / "realworld"
-
-
-def ok(result: object) -> object:
-    assert getattr(result, "exit_code", 1) == 0, getattr(result, "stderr", "")
-    return result
 
 
 def imported(cli: RunCli, path: Path, *args: str) -> dict[str, object]:
@@ -32,7 +27,7 @@ def counts(report: dict[str, object]) -> dict[str, int]:
 
 
 def operations(cli: RunCli) -> int:
-    return len(json.loads(ok(cli("history", "--json", "-n", "0")).stdout))  # type: ignore[attr-defined]
+    return len(json.loads(ok(cli("history", "--json", "-n", "0")).stdout))
 
 
 @pytest.mark.parametrize(
@@ -51,13 +46,13 @@ def test_biblatex_examples_store_90_works_under_their_own_keys(cli: RunCli) -> N
     report = imported(cli, REALWORLD / "biblatex-examples.bib")
     assert counts(report)["added"] == 90
     assert [s["key"] for s in report["skipped"]] == ["set", "stdmodel"]  # type: ignore[index]
-    studies = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    studies = json.loads(ok(cli("list", "--json")).stdout)
     keys = {s["key"] for s in studies}
     assert len(studies) == 90
     related = ["knuth:ct:related", "kullback:related", "vangennep:related", "vizedom:related"]
     assert {*related, "baez/online", "baez/article", "averroes/bland"} <= keys
-    kullback = json.loads(ok(cli("show", "kullback:related", "--json")).stdout)  # type: ignore[attr-defined]
-    other = json.loads(ok(cli("show", "kullback", "--json")).stdout)  # type: ignore[attr-defined]
+    kullback = json.loads(ok(cli("show", "kullback:related", "--json")).stdout)
+    other = json.loads(ok(cli("show", "kullback", "--json")).stdout)
     assert kullback["id"] != other["id"]  # same title, year and author: two works of the file
 
 
@@ -78,14 +73,14 @@ def test_scopus_pmid_is_the_records_own_never_one_of_its_references(cli: RunCli)
     path = REALWORLD / "scopus-references-slice.ris"
     report = imported(cli, path)
     assert counts(report)["added"] == 3 and report["warnings"] == []
-    studies = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    studies = json.loads(ok(cli("list", "--json")).stdout)
     assert sorted(s["pmid"] or "" for s in studies) == ["", "31421429", "31627144"]
 
 
 def test_a_proquest_accession_number_is_not_a_pmid(cli: RunCli) -> None:
     for name in ("proquest-ptsdpubs.ris", "proquest-sociological-abstracts-slice.ris"):
         imported(cli, REALWORLD / name)
-    studies = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    studies = json.loads(ok(cli("list", "--json")).stdout)
     assert len(studies) == 31 and all(s["pmid"] is None for s in studies)
 
 
@@ -108,13 +103,13 @@ def test_each_reader_rule_for_a_pmid_on_a_real_file(
     cli: RunCli, name: str, pmids: set[str]
 ) -> None:
     imported(cli, REALWORLD / name)
-    studies = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    studies = json.loads(ok(cli("list", "--json")).stdout)
     assert pmids <= {s["pmid"] for s in studies}
 
 
 def test_a_pubmed_link_in_a_bib_url_is_the_pmid(cli: RunCli) -> None:
     imported(cli, REALWORLD / "jabref-from-endnote-pubmed-url-slice.bib")
-    assert json.loads(ok(cli("show", "27244431", "--json")).stdout)["pmid"] == "27244431"  # type: ignore[attr-defined]
+    assert json.loads(ok(cli("show", "27244431", "--json")).stdout)["pmid"] == "27244431"
 
 
 def test_a_key_a_file_gives_is_kept_verbatim_and_a_replaced_one_is_reported(
@@ -131,12 +126,12 @@ def test_a_key_a_file_gives_is_kept_verbatim_and_a_replaced_one_is_reported(
     report = imported(cli, path)
     assert counts(report)["added"] == 3 and report["warnings"] == []
     for key in ("baez/article", "Smith_2020-b", "knuth:ct:a"):
-        assert json.loads(ok(cli("show", key, "--json")).stdout)["key"] == key  # type: ignore[attr-defined]
+        assert json.loads(ok(cli("show", key, "--json")).stdout)["key"] == key
     other = tmp_path / "other.bib"
     other.write_text("@article{baez/article, title={Another work}, year=1999}\n", "utf-8")
     result = ok(cli("import", str(other)))
     line = f"{other}:1: baez/article: the key is another study's key (stored as anon1999another)"
-    assert line in result.stderr  # type: ignore[attr-defined]
+    assert line in result.stderr
 
 
 def test_the_same_pmid_twice_in_a_file_is_one_study_whose_other_key_is_an_alias(
@@ -149,14 +144,14 @@ def test_the_same_pmid_twice_in_a_file_is_one_study_whose_other_key_is_an_alias(
         encoding="utf-8",
     )
     result = ok(cli("import", str(path)))
-    stderr = result.stderr  # type: ignore[attr-defined]
+    stderr = result.stderr
     assert "1 added, 1 updated" in stderr
     assert f"{path}:2: second: the same PMID or DOI as first: one study; second kept as" in stderr
-    study = json.loads(ok(cli("show", "second", "--json")).stdout)  # type: ignore[attr-defined]
+    study = json.loads(ok(cli("show", "second", "--json")).stdout)
     assert (study["key"], study["aliases"]) == ("first", ["second"])
-    biblatex = ok(cli("export", "--format", "biblatex")).stdout  # type: ignore[attr-defined]
+    biblatex = ok(cli("export", "--format", "biblatex")).stdout
     assert "ids = {second}" in biblatex
-    csl = json.loads(ok(cli("export", "--format", "csl-json")).stdout)  # type: ignore[attr-defined]
+    csl = json.loads(ok(cli("export", "--format", "csl-json")).stdout)
     assert csl[0]["custom"]["aliases"] == ["second"]
 
 
@@ -176,7 +171,7 @@ def test_aliases_survive_an_export_and_an_import_into_an_empty_library(
     fresh = tmp_path / "fresh.sqlite"
     ok(cli("--db", f"sqlite:///{fresh}", "import", str(exported)))
     shown = cli("--db", f"sqlite:///{fresh}", "show", "second", "--json")
-    assert json.loads(ok(shown).stdout)["key"] == "first"  # type: ignore[attr-defined]
+    assert json.loads(ok(shown).stdout)["key"] == "first"
 
 
 def test_a_merged_away_key_resolves_for_every_command(cli: RunCli, tmp_path: Path) -> None:
@@ -186,10 +181,10 @@ def test_a_merged_away_key_resolves_for_every_command(cli: RunCli, tmp_path: Pat
     ok(cli("import", str(a)))
     ok(cli("import", str(b)))
     ok(cli("duplicates", "--merge"))
-    assert json.loads(ok(cli("show", "old2", "--json")).stdout)["key"] == "old1"  # type: ignore[attr-defined]
+    assert json.loads(ok(cli("show", "old2", "--json")).stdout)["key"] == "old1"
     ok(cli("tag", "old2", "Pain"))
     ok(cli("edit", "old2", "--set", "volume=3"))
-    assert json.loads(ok(cli("show", "old1", "--json")).stdout)["volume"] == "3"  # type: ignore[attr-defined]
+    assert json.loads(ok(cli("show", "old1", "--json")).stdout)["volume"] == "3"
     ok(cli("remove", "old2", "--yes"))
     assert cli("show", "old1").exit_code == 1
 
@@ -217,8 +212,8 @@ def test_a_merge_keeps_the_known_level_and_the_more_trusted_value(
         encoding="utf-8",
     )
     ok(cli("import", str(copy)))  # a title match of the seed: the seed study itself
-    assert len(json.loads(ok(cli("list", "--json")).stdout)) == 9  # type: ignore[attr-defined]
-    study = json.loads(ok(cli("show", "copy", "--json")).stdout)  # type: ignore[attr-defined]
+    assert len(json.loads(ok(cli("list", "--json")).stdout)) == 9
+    study = json.loads(ok(cli("show", "copy", "--json")).stdout)
     assert study["key"] == "schwartzman2009outpatient"  # the file's key is an alias now
     assert study["evidence_level"] == "rct"
     assert study["container_title"] == "Pain"  # the seed outranks a file, fuller or not
@@ -226,7 +221,7 @@ def test_a_merge_keeps_the_known_level_and_the_more_trusted_value(
 
 def test_a_full_author_list_completes_the_seeds_et_al(cli: RunCli, tmp_path: Path) -> None:
     ok(cli("seed"))
-    newport = json.loads(ok(cli("show", "newport2015ketamine", "--json")).stdout)  # type: ignore[attr-defined]
+    newport = json.loads(ok(cli("show", "newport2015ketamine", "--json")).stdout)
     assert newport["authors_complete"] is False
     names = [a["family"] for a in newport["authors"]] + ["Extra", "Authors"]
     item = {
@@ -240,7 +235,7 @@ def test_a_full_author_list_completes_the_seeds_et_al(cli: RunCli, tmp_path: Pat
     path.write_text(json.dumps([item]), encoding="utf-8")
     report = imported(cli, path)
     assert counts(report)["updated"] == 1
-    after = json.loads(ok(cli("show", "newport2015ketamine", "--json")).stdout)  # type: ignore[attr-defined]
+    after = json.loads(ok(cli("show", "newport2015ketamine", "--json")).stdout)
     assert [a["family"] for a in after["authors"]] == names and after["authors_complete"]
 
 
@@ -267,12 +262,12 @@ def test_an_empty_csl_json_array_imports_nothing_and_exits_0(cli: RunCli, tmp_pa
 
 def test_a_circa_range_keeps_its_year_through_bibtex(cli: RunCli, tmp_path: Path) -> None:
     imported(cli, REALWORLD / "zotero-bbt-edtf-circa.bib")
-    before = {s["key"]: s for s in json.loads(ok(cli("list", "--json")).stdout)}  # type: ignore[attr-defined]
+    before = {s["key"]: s for s in json.loads(ok(cli("list", "--json")).stdout)}
     out = tmp_path / "out.bib"
     ok(cli("export", "--format", "bibtex", "-o", str(out)))
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     ok(cli("--db", fresh, "import", str(out)))
-    after = {s["key"]: s for s in json.loads(ok(cli("--db", fresh, "list", "--json")).stdout)}  # type: ignore[attr-defined]
+    after = {s["key"]: s for s in json.loads(ok(cli("--db", fresh, "list", "--json")).stdout)}
     ranged = [k for k, s in before.items() if (s["date_text"] or "").count("~") == 2]
     assert ranged
     for key in ranged:
@@ -288,8 +283,8 @@ def test_list_json_made_from_rows_is_each_studys_full_record(cli: RunCli, db_url
     ok(cli("seed"))
     imported(cli, REALWORLD / "biblatex-examples.bib", "--indication", "Examples")
     ok(cli("duplicates", "--merge"))
-    listed = json.loads(ok(cli("list", "--json")).stdout)  # type: ignore[attr-defined]
+    listed = json.loads(ok(cli("list", "--json")).stdout)
     assert len(listed) > 90
     for study in listed[::7]:
-        shown = json.loads(ok(cli("show", str(study["id"]), "--json")).stdout)  # type: ignore[attr-defined]
+        shown = json.loads(ok(cli("show", str(study["id"]), "--json")).stdout)
         assert list(study) == list(shown) and study == shown

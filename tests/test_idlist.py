@@ -38,6 +38,9 @@ from tests.test_pubmed_commands import (  # noqa: F401  (fixtures used by name)
         ("doi: 10.1016/j.pain.2009.08.015.", ("doi", "10.1016/j.pain.2009.08.015")),
         ("https://doi.org/10.1111/pme.12466", ("doi", "10.1111/pme.12466")),
         ("https://dx.doi.org/10.1002%2Fana.410", ("doi", "10.1002/ana.410")),
+        # What every other reader takes as a PMID or DOI (refdb.identifiers) is one here too.
+        ("https://europepmc.org/abstract/MED/19783371", ("pmid", "19783371")),
+        ("10/fqd6hj", ("doi", "10/fqd6hj")),
         ("Ketamine for depression: 10 years on", ("title", "Ketamine for depression: 10 years on")),
         ("10.5 mg of ketamine", ("title", "10.5 mg of ketamine")),
     ],

@@ -126,6 +126,24 @@ def test_unknown_indication_is_one_line(cli: RunCli) -> None:
     assert "gout" in result.stderr
 
 
+def test_an_indication_is_named_the_same_way_for_every_output(cli: RunCli, tmp_path: Path) -> None:
+    """The page, the site and the kept page take an indication as the store finds it (case
+    and surrounding spaces aside): " crps " was accepted and then printed no study."""
+    ok(cli("seed"))
+    crps = ok(cli("page", "--indication", "CRPS")).stdout
+    assert "## For CRPS/RSD" in crps and "For Depression" not in crps
+    assert ok(cli("page", "--indication", " crps ")).stdout == crps
+    kept = tmp_path / "crps.md"
+    ok(cli("page", "--indication", " crps ", "-o", str(kept), "--keep"))
+    assert kept.read_text(encoding="utf-8") == crps
+    ok(cli("site", str(tmp_path / "site"), "--indication", " crps "))
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "For CRPS/RSD" in index and "For Depression" not in index
+    assert "hu2016single" not in index  # a depression study
+    missing = cli("page", "--indication", "gout")
+    assert missing.exit_code == 1 and "gout" in missing.stderr
+
+
 def test_usage_errors_exit_2(cli: RunCli) -> None:
     assert cli("show").exit_code == 2
     assert cli("list", "--no-such-option").exit_code == 2

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from refdb.errors import RefdbError
-from refdb.publish import publish_folder
+from refdb.publish import replace_folder, site_folder
 from refdb.render.labels import http_url
 from refdb.render.site import MARKER, abstract_sections, study_filename
 from tests.conftest import RunCli
@@ -31,6 +31,12 @@ LINKS_OUT = ("pubmed.ncbi.nlm.nih.gov", "doi.org", "pmc.ncbi.nlm.nih.gov")
 
 
 @pytest.fixture
+def publish_folder(outdir: Path, files: dict[str, str], *, marker: str) -> None:
+    """What `refdb site` does with its files: the folder held, then replaced whole."""
+    with site_folder(outdir, marker) as where:
+        replace_folder(where, files, marker=marker)
+
+
 def site(cli: RunCli, db_url: str, tmp_path: Path) -> Path:
     """The seeded library (and the hostile study) as a site in tmp/site."""
     seeded_library(db_url)

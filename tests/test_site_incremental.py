@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import Result
 
 from refdb import api
 from refdb.store.library import Library
-from tests.conftest import RunCli
+from tests.conftest import RunCli, ok
 from tests.site_helpers import HOSTILE_KEY, run, seeded_library
 
 # Three studies of the same authors and year: APA prints them 2020a, 2020b, 2020c, and a fourth
@@ -43,12 +42,6 @@ def files(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def write_json(path: Path, items: list[dict[str, object]]) -> Path:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from refdb import api
 from refdb.cli.context import handled, library, print_json
 from refdb.cli.options import AsJson
-
-# `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
 
 def changes_command(
@@ -24,8 +23,6 @@ def changes_command(
 ) -> None:
     """Studies added and removed, retractions and corrections, level changes: for the
     clinic's "what's new on our evidence page" note."""
-    from refdb import api
-
     report = api.changes(library(ctx), since)
     if as_json:
         print_json(api.changes_json(report))

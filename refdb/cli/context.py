@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeGuard, TypeVar
 
 import typer
 
+from refdb import api
 from refdb.api import RefdbError
 
 if TYPE_CHECKING:
@@ -63,9 +64,7 @@ class State:
     def library(self) -> Library:
         """The library, opened (and migrated) on first use."""
         if self._library is None:
-            from refdb.api import open_library
-
-            self._library = open_library(self.url)
+            self._library = api.open_library(self.url)
         return self._library
 
     def close(self) -> None:
@@ -209,8 +208,6 @@ def write_or_keep(
     ctx: typer.Context, options: OutputOptions, output: str | None, keep: bool
 ) -> None:
     """An export or page on stdout or in `-o FILE`; with `--keep`, that file is kept current."""
-    from refdb import api
-
     lib = library(ctx)
     if not keep:
         write_text(api.render_output(lib, options), output)

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from refdb import api
 from refdb.cli.context import (
     command_line,
     handled,
@@ -27,8 +28,6 @@ def tag_command(
     indications: list[str] = typer.Argument(..., help="Indications (created on first use)."),
 ) -> None:
     """File a study under indications."""
-    from refdb import api
-
     added = api.tag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: tagged {', '.join(added)}" if added else f"{ref}: already tagged")
 
@@ -39,8 +38,6 @@ def untag_command(
     indications: list[str] = typer.Argument(..., help="Indications to remove."),
 ) -> None:
     """Take a study out of indications."""
-    from refdb import api
-
     removed = api.untag(library(ctx), ref, indications, command=command_line())
     note(f"{ref}: untagged {', '.join(removed)}" if removed else f"{ref}: was not tagged so")
 
@@ -53,8 +50,6 @@ def edit_command(
     ),
 ) -> None:
     """Change fields of a study by hand (enrichment will not overwrite them)."""
-    from refdb import api
-
     result = api.edit(library(ctx), ref, assignments, command=command_line())
     if not result.changed:
         note(f"{result.key}: nothing changed")
@@ -68,8 +63,6 @@ def remove_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete studies (`refdb undo` brings them back)."""
-    from refdb import api
-
     lib = library(ctx)
     if not yes and sys.stdin.isatty():
         keys = [lib.get(ref).key for ref in refs]
@@ -109,8 +102,6 @@ def duplicates_command(
     """Likely duplicates (same PMID/DOI, or near-identical title and year), side by side."""
     from rich.table import Table
 
-    from refdb import api
-
     lib = library(ctx)
     pairs = api.duplicates(lib)
     if not pairs:
@@ -139,8 +130,6 @@ def history_command(
 ) -> None:
     """What changed: one line per operation, newest first."""
     from rich.table import Table
-
-    from refdb import api
 
     ops = api.history(library(ctx), limit or None)
     if as_json:
@@ -171,8 +160,6 @@ def undo_command(
     ),
 ) -> None:
     """Reverse the last operation, or a named one when nothing later touched the same rows."""
-    from refdb import api
-
     done = api.undo(library(ctx), operation, command=command_line())
     note(f"undid operation {done.undone} (as operation {done.operation})")
 

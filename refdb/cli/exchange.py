@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from refdb import api
 from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import (
     command_line,
@@ -27,9 +28,6 @@ from refdb.cli.options import (
     Output,
     Style,
 )
-
-# `refdb.api` (the store, the parsers, the renderers) is imported by each command when it runs,
-# so that `refdb --help` loads none of it.
 
 
 def import_command(
@@ -57,8 +55,6 @@ def import_command(
     A .txt is read by what it holds: RIS, MEDLINE (PMID- first), or a list whose PMIDs,
     DOIs and PubMed links are fetched in batches and whose other lines are titles.
     """
-    from refdb import api
-
     indications = indications or []
     if path.suffix.lower() == ".txt" and api.is_list_file(path):
         from refdb.cli.pubmed import import_list
@@ -106,8 +102,6 @@ def export_command(
     keep: Keep = False,
 ) -> None:
     """The library, or one indication, in an exchange format or as a formatted bibliography."""
-    from refdb import api
-
     options = api.OutputOptions(
         kind="export",
         fmt=fmt,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from refdb import api
 from refdb.cli.context import handled, library, note, print_json, stdout_console
 from refdb.cli.options import AsJson
 
@@ -20,8 +21,6 @@ def list_outputs(
     """The files kept current by --keep: format, path, when last written."""
     if ctx.invoked_subcommand is not None:
         return
-    from refdb import api
-
     infos = api.kept(library(ctx))
     if as_json:
         print_json([vars(info) for info in infos])
@@ -51,8 +50,6 @@ def remove_output(
     path: str = typer.Argument(..., help="A kept file (as `refdb outputs` lists it)."),
 ) -> None:
     """Stop keeping a file current (the file itself stays)."""
-    from refdb import api
-
     note(f"no longer keeping {api.stop_keeping(library(ctx), path)} current")
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from refdb import api
 from refdb.cli.context import (
     command_line,
     fail,
@@ -21,9 +22,6 @@ from refdb.cli.writing import report
 
 if TYPE_CHECKING:
     from refdb.api import Candidate, SaveSummary
-
-# `refdb.api` loads PubMed's client (requests), the parsers and the store when a command runs,
-# so that `refdb --help` loads none of it.
 
 
 def _changes(summary: SaveSummary) -> None:
@@ -41,8 +39,6 @@ def _changes(summary: SaveSummary) -> None:
 
 
 def _candidates(candidates: list[Candidate]) -> None:
-    from refdb import api
-
     for line in api.candidates_text(candidates):
         note(f"    {line}")
 
@@ -57,8 +53,6 @@ def add_command(
     """Look a study up on PubMed and store it."""
     if sum(v is not None and bool(v.strip()) for v in (pmid, doi, title)) != 1:
         raise typer.BadParameter("give exactly one of --pmid, --doi or --title")
-    from refdb import api
-
     try:
         summary = api.add(
             library(ctx),
@@ -68,11 +62,9 @@ def add_command(
             indications=indications or [],
             command=command_line(),
         )
-    except api.RefdbError as exc:
-        if not api.is_ambiguous_title(exc):
-            raise
+    except api.AmbiguousTitleError as exc:
         note("candidates (score out of 100):")
-        _candidates(getattr(exc, "candidates", []))
+        _candidates(exc.candidates)
         fail(str(exc))
     for result in summary.results:
         note(f"{result.key}: {result.action} ({result.title[:70]})")
@@ -87,8 +79,6 @@ def import_list(
 ) -> None:
     """`refdb import list.txt`: look each PMID, DOI, PubMed link or title up on PubMed, store
     the studies found."""
-    from refdb import api
-
     with progress_bar(f"looking up {path.name}") as progress:
         summary = api.import_list(
             library(ctx),
@@ -111,8 +101,6 @@ def import_list(
     for outcome in missing:
         note(f"  line {outcome.line}: not found on PubMed: {outcome.describe()}")
     if not resolved:
-        from refdb import api
-
         raise api.RefdbError(f"{path}: nothing found on PubMed; nothing stored")
     report(summary.saved)
 
@@ -127,8 +115,6 @@ def enrich_command(
     """Fill and refresh fields from PubMed; shows what changed (REFs, --all, or incomplete)."""
     if refs and all_studies:
         raise typer.BadParameter("give REFs or --all, not both")
-    from refdb import api
-
     with progress_bar("enriching") as progress:
         summary = api.enrich(
             library(ctx),
@@ -148,8 +134,6 @@ def enrich_command(
 
 def check_command(ctx: typer.Context) -> None:
     """Re-query PubMed for retractions, corrections and expressions of concern; flag them."""
-    from refdb import api
-
     with progress_bar("checking") as progress:
         result = api.check(library(ctx), command=command_line(), progress=progress)
     note(f"checked {result.checked} studies with a PMID: {len(result.flagged)} flagged")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from refdb import api
 from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import (
     command_line,
@@ -20,9 +21,6 @@ from refdb.cli.options import AsJson, Indication, Keep, Output, PageFormat, Ref,
 
 if TYPE_CHECKING:
     from refdb.api import Reference
-
-# `refdb.api`, the store and rich's Table are imported by the commands that use them, when they
-# run, so that `refdb --help` loads none of them.
 
 
 def _status(ref: Reference) -> str:
@@ -43,8 +41,6 @@ def list_command(
         return
     refs = library(ctx).studies(indication, level)
     from rich.table import Table
-
-    from refdb import api
 
     table = Table("key", "first author", "year", "title", "indications", "level", "status")
     for ref in refs:
@@ -70,8 +66,6 @@ def show_command(
     if as_json:
         print_json(found.to_dict())
         return
-    from refdb import api
-
     sys.stdout.write(api.describe(found) + "\n")  # plain text: no console needed
 
 
@@ -87,8 +81,6 @@ def indications_command(
 ) -> None:
     """The indications with their headings, order and counts; or change one."""
     if name is not None:
-        from refdb import api
-
         api.update_indication(
             library(ctx),
             name,
@@ -120,8 +112,6 @@ def page_command(
 ) -> None:
     """The evidence page: studies under their indications' headings, with their evidence
     levels and PubMed and DOI links."""
-    from refdb import api
-
     options = api.OutputOptions(
         kind="page",
         fmt=fmt,

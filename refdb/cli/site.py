@@ -6,11 +6,10 @@ from pathlib import Path
 
 import typer
 
+from refdb import api
 from refdb.api import DEFAULT_STYLE
 from refdb.cli.context import handled, library, note, note_kept
 from refdb.cli.options import Indications, Keep, Style
-
-# `refdb.api` is imported when the command runs, so that `refdb --help` loads none of it.
 
 
 def site_command(
@@ -22,8 +21,6 @@ def site_command(
 ) -> None:
     """A self-contained static evidence site: an index with levels, a chart and filters
     (also from the URL: index.html?indication=CRPS&level=rct), a page per study, downloads."""
-    from refdb import api
-
     lib = library(ctx)
     indications = indications or []
     if keep:

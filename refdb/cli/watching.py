@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from refdb import api
 from refdb.cli.context import (
     command_line,
     handled,
@@ -22,7 +23,6 @@ from refdb.cli.writing import report
 if TYPE_CHECKING:
     from refdb.api import RunReport, WatchRun
 
-# `refdb.api` (the store, requests) is imported by each command when it runs.
 
 watch_app = typer.Typer(
     help="Saved PubMed searches that propose new studies (per indication).",
@@ -43,8 +43,6 @@ def add_command(
     ),
 ) -> None:
     """Save a PubMed search; `refdb watch run` proposes what it finds."""
-    from refdb import api
-
     watch = api.watch_add(library(ctx), name, query, indication=indication)
     where = f" for {watch.indication}" if watch.indication else ""
     note(f"watch {watch.name!r} added{where}; its first run looks back 90 days (--days)")
@@ -52,8 +50,6 @@ def add_command(
 
 def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     """The saved searches, their last run and pending proposals."""
-    from refdb import api
-
     found = api.watch_list(library(ctx))
     if as_json:
         print_json([w.to_json() for w in found])
@@ -76,8 +72,6 @@ def remove_command(
     ctx: typer.Context, name: str = typer.Argument(..., help="The watch to delete.")
 ) -> None:
     """Delete a saved search and its pending proposals (dismissals are kept)."""
-    from refdb import api
-
     dropped = api.watch_remove(library(ctx), name)
     note(f"removed watch {name!r} ({dropped} pending proposal(s) dropped)")
 
@@ -140,8 +134,6 @@ def run_command(
     as_json: AsJson = False,
 ) -> None:
     """Propose what PubMed added since each watch last ran, not in the library nor dismissed."""
-    from refdb import api
-
     lib = library(ctx)
     with progress_bar("fetching") as progress:
         result = api.watch_run(lib, names or (), days=days, progress=progress)
@@ -162,8 +154,6 @@ def accept_command(
     ),
 ) -> None:
     """Add proposed studies to the library in one operation (refdb undo reverses it)."""
-    from refdb import api
-
     summary = api.watch_accept(library(ctx), pmids, indication=indication, command=command_line())
     for result in summary.results:
         note(f"{result.key}: {result.action} ({result.title[:70]})")
@@ -174,8 +164,6 @@ def dismiss_command(
     ctx: typer.Context, pmids: list[str] = typer.Argument(..., help="PMIDs to dismiss.")
 ) -> None:
     """Never propose these PMIDs again."""
-    from refdb import api
-
     dismissed = api.watch_dismiss(library(ctx), pmids)
     note(f"dismissed {len(dismissed)}: {' '.join(dismissed)} (never proposed again)")
 

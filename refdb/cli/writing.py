@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from refdb import api
 from refdb.cli.context import command_line, handled, library, note, print_json
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ def report(summary: SaveSummary) -> None:
 
 def seed_command(ctx: typer.Context) -> None:
     """Load the clinic's list from seeds/ (a second run changes nothing)."""
-    from refdb import api
-
     report(api.seed(library(ctx), command=command_line()))
 
 
@@ -46,8 +45,6 @@ def db_info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Where the library is: the database URL (password hidden), its schema, what it holds."""
-    from refdb import api
-
     info = api.db_info(library(ctx))
     if as_json:
         print_json(info.to_json())

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from refdb.dates import utc
 from refdb.evidence import LABELS
-from refdb.render.feed import day_text, utc
+from refdb.render.feed import day_text
 from refdb.render.site_meta import plain
 
 if TYPE_CHECKING:

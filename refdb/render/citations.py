@@ -44,7 +44,6 @@ from refdb.render import citeproc_fixes, citeproc_speed, forked
 from refdb.render.citation_cache import CitationCache
 from refdb.render.csl_fields import prepare_item
 from refdb.render.csl_styles import FIELD_MARK, NS, ParsedStyle, load_style
-from refdb.render.csl_styles import STYLES as STYLES
 from refdb.render.csl_styles import resolve_style as resolve_style
 from refdb.render.markup import html_to_markdown, html_to_text, markdown_escape, restore_markup
 

@@ -24,7 +24,6 @@ from refdb.formats import STYLE_FILES
 from refdb.render.csl_fields import FieldRules
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
-STYLES = STYLE_FILES
 """Style names refdb knows, and their CSL files in refdb/render/styles/."""
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
@@ -59,14 +58,14 @@ class ParsedStyle:
 
 def resolve_style(style: str) -> Path:
     """The CSL file for a style name (ama, apa, vancouver) or a path to a `.csl` file."""
-    if style in STYLES:
-        return STYLES_DIR / STYLES[style]
+    if style in STYLE_FILES:
+        return STYLES_DIR / STYLE_FILES[style]
     path = Path(style).expanduser()
     if style.lower().endswith(".csl") or path.parent != Path("."):
         if not path.is_file():
             raise RefdbError(f"{style}: no such CSL style file")
         return path.resolve()
-    names = ", ".join(STYLES)
+    names = ", ".join(STYLE_FILES)
     raise RefdbError(f"unknown style {style!r} (use {names}, or a path to a .csl file)")
 
 

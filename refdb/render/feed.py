@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
-from refdb.evidence import LABELS, level_of
+from refdb.dates import utc
+from refdb.evidence import LABELS, label_of, level_of
 from refdb.records import Author, Reference
 from refdb.render.labels import doi_url, study_links
 from refdb.render.site_meta import plain
@@ -48,11 +49,6 @@ class FeedStudy:
     citation_html: str
     headings: Sequence[tuple[str, str]]
     """(indication name, heading) of each indication the site files it under."""
-
-
-def utc(moment: datetime) -> datetime:
-    """A time in UTC; a naive time (SQLite hands them back) is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def day_text(moment: datetime) -> str:
@@ -94,7 +90,7 @@ def _entry_content(study: FeedStudy, added: datetime | None) -> str:
     ref = study.ref
     where = ", ".join(p for p in (plain(ref.container_title), str(ref.year or "")) if p)
     parts = [f"{html.escape(where)}." if where else ""]
-    parts.append(f"Evidence: {html.escape(LABELS[level_of(ref)])}.")
+    parts.append(f"Evidence: {html.escape(label_of(ref))}.")
     if study.headings:
         filed = "; ".join(heading for _, heading in study.headings)
         parts.append(f"Filed under {html.escape(filed)}.")
@@ -191,7 +187,7 @@ def recent_item(ref: Reference, page: str, added: datetime) -> str:
         f'<li class="recent-study"><a href="{html.escape(page, quote=True)}">{title}</a>'
         + (f" ({html.escape(who)})" if who else "")
         + f', <span class="level level-{html.escape(level_of(ref))}">'
-        f"{html.escape(LABELS[level_of(ref)])}</span>, added {day_text(added)}</li>"
+        f"{html.escape(label_of(ref))}</span>, added {day_text(added)}</li>"
     )
 
 

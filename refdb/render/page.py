@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from refdb.errors import RefdbError
 from refdb.evidence import label_of, level_of
-from refdb.formats import DEFAULT_STYLE
+from refdb.formats import DEFAULT_STYLE, PAGE_FORMATS
 from refdb.records import Reference
 from refdb.render.citation_cache import CitationCache
 from refdb.render.citations import Entry, format_entries, markdown_item
@@ -29,7 +29,6 @@ from refdb.render.pieces import Piece, joined
 Group = tuple[str, Sequence[Reference]]
 
 DEFAULT_TITLE = "Published Clinical Evidence"
-FORMATS = ("markdown", "html", "text")
 
 # --- markdown -------------------------------------------------------------------------------
 
@@ -205,8 +204,8 @@ def render_bibliography(
     HTML is always a complete standalone document. Entries the `cache` holds are not
     rendered again.
     """
-    if fmt not in FORMATS:
-        raise RefdbError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if fmt not in PAGE_FORMATS:
+        raise RefdbError(f"unknown format {fmt!r} (use {', '.join(PAGE_FORMATS)})")
     plain = fmt != "html"  # text and markdown print each entry's text, made once and kept
     listed: list[tuple[str, Sequence[Item], bool]] = []
     for heading, refs in groups:

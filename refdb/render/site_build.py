@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from refdb.dates import utc
 from refdb.records import IndicationSpec, Reference
 from refdb.render import forked
 from refdb.render.bibtex import bib_entry, indications_comment, unique_keys
@@ -56,7 +57,6 @@ from refdb.render.feed import (
     recent_item,
     recent_section,
     recent_studies,
-    utc,
 )
 from refdb.render.pieces import Fragment, Piece, context_of, joined
 from refdb.render.ris import ris_record

@@ -13,11 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from refdb.dates import utc
 from refdb.evidence import level_of
 from refdb.records import Reference
 from refdb.render.bibtex import export_key_base
 from refdb.render.citations import suffix_identity
-from refdb.render.feed import FEED, StudyDates, utc
+from refdb.render.feed import FEED, StudyDates
 from refdb.render.site import study_filename
 
 STATE = ".refdb-state.json"

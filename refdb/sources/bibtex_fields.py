@@ -16,7 +16,14 @@ from refdb.dates import (
     what_was_kept,
 )
 from refdb.evidence import parse_level
-from refdb.identifiers import parse_doi, parse_pmcid, parse_pmid, pmid_from_url
+from refdb.identifiers import (
+    parse_doi,
+    parse_pmcid,
+    parse_pmid,
+    pmcid_from_url,
+    pmid_from_url,
+    split_links,
+)
 from refdb.records import CSL_TYPES, Reference, check_date, expand_page_range
 from refdb.sources.bibtex_names import people, top_level_split
 from refdb.sources.latex import latex_to_unicode
@@ -78,9 +85,6 @@ ARTICLE_SUBTYPES = {
 
 
 _IDENTIFIER_ESCAPE = re.compile(r"\\([_%&#$~])")
-
-
-_URLS = re.compile(r"\s+|;\s*(?=https?://)")
 
 
 def identifier(value: str) -> str:
@@ -190,7 +194,7 @@ def _set_identifiers(ref: Reference, fields: EntryFields) -> None:
         except ValueError as exc:
             fields.warn(f"doi {exc}; dropped it")
     url = fields.text("url")
-    urls = [u for u in _URLS.split(identifier(url)) if u] if url else []
+    urls = split_links(identifier(url)) if url else []
     ref.url = urls[0] if urls else None  # EndNote writes several, a line each
 
     pmid = fields.text("pmid")
@@ -213,6 +217,8 @@ def _set_identifiers(ref: Reference, fields: EntryFields) -> None:
             ref.pmcid = parse_pmcid(identifier(pmcid))
         except ValueError as exc:
             fields.warn(f"pmcid {exc}; dropped it")
+    if ref.pmcid is None:  # a PMC link is the record's own PMCID, as in RIS
+        ref.pmcid = next((p for u in urls if (p := pmcid_from_url(u))), None)
     # biblatex's `ids`: the entry's other keys (refdb writes a study's aliases there).
     ids = fields.text("ids")
     if ids:

@@ -8,24 +8,13 @@ starting with ``#`` are skipped. Nothing here talks to PubMed: the lines are onl
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 from refdb.errors import RefdbError
-from refdb.identifiers import is_valid_doi, normalise_doi, pmid_or_none
+from refdb.identifiers import parse_doi, pmid_from_url, pmid_or_none
 from refdb.sources.textfile import read_text
-
-_PMID = re.compile(r"^(?:PMID\s*:?\s*)?(\d{1,9})\.?$", re.IGNORECASE)
-_PUBMED_LINK = re.compile(
-    r"^(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)"
-    r"(\d{1,9})/?(?:[?#]\S*)?$",
-    re.IGNORECASE,
-)
-_DOI = re.compile(
-    r"^(?:doi\s*:\s*|(?:https?://)?(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -48,21 +37,21 @@ class ListLine:
 
 
 def classify(text: str) -> tuple[str, str]:
-    """('pmid', digits), ('doi', DOI) or ('title', text) for one line's text."""
+    """('pmid', digits), ('doi', DOI) or ('title', text) for one line's text, by the rules of
+    `refdb.identifiers` (a PMID, a link to a PubMed or Europe PMC record, a DOI or DOI link)."""
     text = " ".join(text.split())
-    for pattern in (_PMID, _PUBMED_LINK):
-        match = pattern.match(text)
-        if match:
-            pmid = pmid_or_none(match.group(1).lstrip("0"))
-            if pmid:
-                return "pmid", pmid
-    match = _DOI.match(unquote(text))  # a link may encode the '/': 10.1002%2Fana.410
-    if match:
-        # A DOI copied from a sentence may carry the sentence's full stop.
-        doi = normalise_doi(match.group(1).rstrip(".,;"))
-        if doi and is_valid_doi(doi):
-            return "doi", doi
-    return "title", text
+    bare = text.rstrip(".")
+    pmid = pmid_or_none(bare.lstrip("0") if bare.isdigit() else bare)
+    if pmid is None and "/" in text and " " not in text:
+        pmid = pmid_from_url(text if "://" in text else f"https://{text}")
+    if pmid:
+        return "pmid", pmid
+    try:
+        # A link may encode the '/' (10.1002%2Fana.410); a DOI copied from a sentence may
+        # carry the sentence's full stop.
+        return "doi", parse_doi(unquote(text).rstrip(".,;"))
+    except ValueError:
+        return "title", text
 
 
 def read_id_list(path: Path, encoding: str | None = None) -> list[ListLine]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refdb.errors import RefdbError
-from refdb.identifiers import parse_doi, parse_pmid, pmcid_or_none
+from refdb.identifiers import parse_doi, parse_pmid, pmcid_or_none, pmid_or_none
 from refdb.records import (
     Author,
     Notice,
@@ -44,16 +44,15 @@ from refdb.records import (
 )
 from refdb.sources.problems import ReadResult, quoted
 from refdb.sources.pubmed.parse import (
+    ARTICLE_NUMBER,
     parse_date_text,
     settle_status,
-    stamp_pubmed,
 )
 from refdb.sources.textfile import read_text, stamp_provenance
 
 _FIELD = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
 _START = re.compile(r"^PMID- ?\S")
 _TYPED_ID = re.compile(r"^(.*?)\s*\[([a-z-]+)\]\s*$")
-_ARTICLE_NUMBER = re.compile(r"^[A-Za-z]{0,2}\d+$")
 _NOTICE_PMID = re.compile(r"\s*PMID:\s*(\d+)\s*$")
 _EPUB_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SUFFIXES = frozenset({"Jr", "Sr", "2nd", "3rd", "4th", "II", "III"})
@@ -228,7 +227,7 @@ def _pages(record: _Record, locations: dict[str, str]) -> str | None:
     pages = record.first("PG")
     if not pages:
         for kind in ("pii", "location"):
-            if _ARTICLE_NUMBER.match(locations.get(kind, "")):
+            if ARTICLE_NUMBER.match(locations.get(kind, "")):
                 pages = locations[kind]
                 break
     return expand_page_range(pages) if pages else None
@@ -265,7 +264,7 @@ def _notices(record: _Record) -> list[Notice]:
         notices.append(
             Notice(
                 kind=kind,
-                pmid=match.group(1) if match else None,
+                pmid=pmid_or_none(match.group(1)) if match else None,
                 citation=" ".join(citation.split()) or None,
             )
         )
@@ -333,7 +332,6 @@ def record_to_reference(record: _Record, warnings: list[str]) -> Reference | Non
     ref.keywords = _unique(record.all("OT"))
     ref.notices = _notices(record)
     settle_status(ref)
-    stamp_pubmed(ref)
     return ref
 
 
@@ -341,8 +339,9 @@ def _one_line(value: str | None) -> str | None:
     return " ".join(value.split()) or None if value else None
 
 
-def parse_medline(text: str, *, source: str = "<string>") -> ReadResult:
-    """Parse MEDLINE text into References and the problems of its records.
+def parse_medline(text: str, *, source: str = "<string>", credit: str = "pubmed") -> ReadResult:
+    """Parse MEDLINE text into References and the problems of its records, every field they
+    set credited to `credit`.
 
     Text whose first field is not `PMID- ` raises RefdbError naming the line. A record with
     no title is skipped with a problem; odd values are dropped with a warning.
@@ -360,14 +359,11 @@ def parse_medline(text: str, *, source: str = "<string>") -> ReadResult:
             result.skip(record.start, label, "no title")
         else:
             result.keep(ref, record.start, label, warnings)
+    stamp_provenance(result.references, credit)
     return result
 
 
 def read_medline(path: Path, encoding: str | None = None) -> ReadResult:
     """Read a `.nbib` (or MEDLINE `.txt`) file; its fields are credited to PubMed, by way of
     this file (`pubmed:<file name>`, which ranks as PubMed)."""
-    result = parse_medline(read_text(path, encoding), source=str(path))
-    for ref in result.references:
-        ref.provenance.clear()
-    stamp_provenance(result.references, f"pubmed:{path.name}")
-    return result
+    return parse_medline(read_text(path, encoding), source=str(path), credit=f"pubmed:{path.name}")

@@ -42,7 +42,14 @@ from refdb.dates import (
 )
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
-from refdb.identifiers import parse_doi, parse_pmcid, parse_pmid, pmcid_from_url, pmid_from_url
+from refdb.identifiers import (
+    parse_doi,
+    parse_pmcid,
+    parse_pmid,
+    pmcid_from_url,
+    pmid_from_url,
+    split_links,
+)
 from refdb.records import (
     Author,
     Reference,
@@ -145,7 +152,6 @@ _LINK_TAGS = ("UR", "L1", "L2", "L3", "LK")
 _COCHRANE_PUBMED = re.compile(r"(?:^|,)\s*PUBMED\s+(\S+?)\s*(?=,|$)")
 _INDICATIONS_NOTE = re.compile(r"^refdb indications:\s*(.*)$", re.IGNORECASE)
 _LEVEL_NOTE = re.compile(r"^refdb evidence level:\s*(.*)$", re.IGNORECASE)
-_URL_SEPARATOR = re.compile(r"\s*;\s*(?=https?://)|\s+")
 _DOTTED_INITIALS = re.compile(r"^(?:[^\W\d_]\.-?)+$")
 _SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
 
@@ -485,8 +491,8 @@ def _pmid_candidates(record: _Record) -> list[tuple[str, str, bool]]:
         found += [("C5", v, False) for v in record.all("C5") if v.isdigit()]
     for tag in _LINK_TAGS:
         for value in record.all(tag):
-            for url in _URL_SEPARATOR.split(value):
-                pmid = pmid_from_url(url) if url else None
+            for url in split_links(value):
+                pmid = pmid_from_url(url)
                 if pmid:
                     found.append((tag, pmid, True))
     return found
@@ -499,7 +505,7 @@ def _set_identifiers(ref: Reference, record: _Record, warnings: list[str]) -> No
             ref.doi = parse_doi(doi)
         except ValueError as exc:
             warnings.append(f"DO {exc}; dropped it")
-    urls = [u for value in record.all("UR") for u in _URL_SEPARATOR.split(value) if u]
+    urls = [u for value in record.all("UR") for u in split_links(value)]
     ref.url = urls[0] if urls else None
     for tag, value, labelled in _pmid_candidates(record):
         try:

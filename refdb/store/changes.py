@@ -15,17 +15,14 @@ from typing import Any
 
 from sqlalchemy import Text, case, cast, func, or_, select
 
+from refdb.dates import utc
 from refdb.errors import RefdbError
 from refdb.store.database import Database
 from refdb.store.models import Change, Indication, KeptOutput, Operation, Study
+from refdb.store.rows import chunks
 
 _CREATED = case((or_(Change.before.is_(None), cast(Change.before, Text) == "null"), 1), else_=0)
 """1 for a change that created its row (`before` is SQL NULL or JSON null), else 0."""
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass
@@ -54,7 +51,7 @@ def study_times(db: Database, ids: Iterable[int]) -> dict[int, StudyTimes]:
         for study_id, at, undoes, created in session.execute(query):
             if study_id not in wanted:
                 continue
-            at = _utc(at)
+            at = utc(at)
             found = times.setdefault(study_id, StudyTimes(None, at))
             # An undo that creates the row puts a study back; any other creation adds one
             # (the first, or a new study under an id an undone import had used).
@@ -62,13 +59,11 @@ def study_times(db: Database, ids: Iterable[int]) -> dict[int, StudyTimes]:
                 found.added = at
             found.changed = at
         missing = sorted(i for i in wanted if i not in times or times[i].added is None)
-        for start in range(0, len(missing), 500):
-            rows = session.execute(
-                select(Study.id, Study.created_at).where(Study.id.in_(missing[start : start + 500]))
-            )
+        for part in chunks(missing):
+            rows = session.execute(select(Study.id, Study.created_at).where(Study.id.in_(part)))
             for study_id, created_at in rows:
-                found = times.setdefault(study_id, StudyTimes(None, _utc(created_at)))
-                found.added = _utc(created_at)
+                found = times.setdefault(study_id, StudyTimes(None, utc(created_at)))
+                found.added = utc(created_at)
     return times
 
 
@@ -83,7 +78,7 @@ def last_change(db: Database) -> datetime | None:
     """When the library last changed (the newest operation), None for a library never changed."""
     with db.reading() as session:
         at = session.scalar(select(func.max(Operation.at)))
-    return _utc(at) if at else None
+    return utc(at) if at else None
 
 
 def last_page_written(db: Database) -> tuple[datetime, str] | None:
@@ -98,7 +93,7 @@ def last_page_written(db: Database) -> tuple[datetime, str] | None:
             .order_by(KeptOutput.created_at.desc())
             .limit(1)
         ).first()
-    return (_utc(row[0]), row[1]) if row and row[0] else None
+    return (utc(row[0]), row[1]) if row and row[0] else None
 
 
 # --- what changed since ------------------------------------------------------------------
@@ -216,7 +211,7 @@ def changes_since(
             window = window.where(Operation.id > since_operation)
         if since is not None:
             window = window.where(Operation.at >= since.astimezone(UTC))
-        ops = {op_id: _utc(at) for op_id, at in session.execute(window)}
+        ops = {op_id: utc(at) for op_id, at in session.execute(window)}
         report.operations = sorted(ops)
         if not ops:
             return report

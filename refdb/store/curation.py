@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
@@ -13,13 +13,15 @@ from refdb.errors import RefdbError
 from refdb.evidence import HAND_BASIS, derive_level
 from refdb.fields import label_of
 from refdb.precedence import HAND, merge_into
-from refdb.records import FieldSource, IndicationSpec, check_date
+from refdb.records import IndicationSpec, check_date, credit
 from refdb.store import history
-from refdb.store.duplicates import DuplicatePair, find_duplicates
 from refdb.store.models import Indication, Operation, StudyIndication
 from refdb.store.queries import indication, indication_named
 from refdb.store.rows import delete_studies, references_for
 from refdb.store.writer import Writer
+
+if TYPE_CHECKING:
+    from refdb.store.duplicates import DuplicatePair
 
 
 @dataclass
@@ -48,7 +50,7 @@ def edit(writer: Writer, ref: str, values: dict[str, Any]) -> EditResult:
     incoming = before.copy()
     for name, value in fields.items():
         setattr(incoming, name, value)
-    incoming.provenance = {name: FieldSource(HAND, writer.at) for name in fields}
+    incoming.provenance = dict.fromkeys(fields, credit(HAND, writer.at))
     cleared = [n for n, v in fields.items() if v in (None, "", [])]
     merged = merge_into(before, incoming, only=set(fields), clear=cleared, at=writer.at)
     after = merged.reference
@@ -73,21 +75,22 @@ def _set_level(after: Any, level: str | None, at: str) -> list[tuple[str, Any, A
         after.provenance.pop("evidence_level", None)
     else:
         after.evidence_level, after.evidence_basis = level, HAND_BASIS
-        after.provenance["evidence_level"] = FieldSource(HAND, at)
+        after.provenance["evidence_level"] = credit(HAND, at)
     return [("evidence_level", old, after.evidence_level)] if old != after.evidence_level else []
 
 
 def _derive_again(after: Any, at: str) -> list[tuple[str, Any, Any]]:
     """New publication types by hand: the level is derived again, unless it was set by hand
     or the new types say nothing (then the known level stays)."""
-    if (after.provenance.get("evidence_level") or FieldSource("", "")).source == HAND:
+    held = after.provenance.get("evidence_level")
+    if held is not None and held.source == HAND:
         return []
     derived = derive_level(after.publication_types, after.mesh_terms)
     if derived.level in ("unclassified", after.evidence_level):
         return []
     old = after.evidence_level
     after.evidence_level, after.evidence_basis = derived.level, derived.basis
-    after.provenance["evidence_level"] = FieldSource("derived", at)
+    after.provenance["evidence_level"] = credit("derived", at)
     return [("evidence_level", old, derived.level)]
 
 
@@ -186,6 +189,8 @@ def merge_pair(writer: Writer, keep_id: int, other_id: int) -> list[str]:
 
 def merge_duplicates(writer: Writer) -> list[DuplicatePair]:
     """Merge every likely duplicate pair into its older study."""
+    from refdb.store.duplicates import find_duplicates  # rapidfuzz, for this step alone
+
     merged: list[DuplicatePair] = []
     gone: set[int] = set()
     for pair in find_duplicates(writer.session):

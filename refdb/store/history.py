@@ -61,7 +61,6 @@ class Recorder:
         self.session = session
         self.command = command
         self._before: dict[Entity, dict[str, Any] | None] = {}
-        self.operation_id: int | None = None
         self.undoes: Operation | None = None
         """The operation this one undoes (set by `undo`; it records this one as its undo)."""
         self.undoes_id: int | None = None
@@ -155,7 +154,6 @@ class Recorder:
             frozenset(self.changed_studies),
             self.changed_indications,
         )
-        self.operation_id = operation.id
         if self.undoes is not None:
             self.undoes.undone_by = operation.id
         return operation
@@ -192,17 +190,6 @@ def list_operations(session: Session, limit: int | None = None) -> list[Operatio
         OperationInfo(op.id, op.at, op.user, op.command, int(n), op.undoes, op.undone_by)
         for op, n in session.execute(query)
     ]
-
-
-def changed_studies(session: Session, operation_id: int) -> list[int]:
-    """The ids of the studies an operation changed."""
-    return list(
-        session.scalars(
-            select(Change.entity_id).where(
-                Change.operation_id == operation_id, Change.entity == "study"
-            )
-        )
-    )
 
 
 def _describe(entity: Entity, state: dict[str, Any] | None) -> str:

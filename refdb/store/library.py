@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
 from refdb.evidence import parse_level
+from refdb.formats import UNFILED_HEADING
 from refdb.records import IndicationSpec, Reference
 from refdb.store.database import Database
 from refdb.store.models import Indication, Study, StudyIndication
@@ -20,6 +21,16 @@ from refdb.store.queries import find_study_id
 from refdb.store.queries import indication as indication_of
 from refdb.store.rows import references_for, study_records
 from refdb.store.search import search_ids
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: an indication (name and heading; "" and "Other studies" for
+    the studies filed under none) and its studies' ids in page order."""
+
+    name: str
+    heading: str
+    ids: list[int]
 
 
 @dataclass
@@ -117,13 +128,13 @@ class Library:
         indications: Sequence[str] = (),
         dry_run: bool = False,
         specs: Sequence[IndicationSpec] = (),
-        targets: Sequence[str] | None = None,
+        targets: Sequence[int] | None = None,
         force: bool = False,
         only: Collection[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> SaveSummary:
         """Store a batch of References in one transaction (all or nothing): each added, or
-        merged into the study it is (by identity, or the study each of `targets` names:
+        merged into the study it is (by identity, or the study of each id in `targets`:
         enrich and check). `specs` are indications the source declares; `force` and `only`
         as for the precedence rule (`refdb.precedence.merge_into`)."""
         from refdb.store.writer import SaveSummary
@@ -138,7 +149,7 @@ class Library:
                 indications=indications,
                 force=force,
                 only=only,
-                targets=None if targets is None else [writer.find(t) for t in targets],
+                targets=targets,
                 progress=progress,
             )
         summary.operation_id = writer.operation_id
@@ -169,49 +180,53 @@ class Library:
         with self.db.reading() as session:
             return study_records(session, _study_ids(session, indication, level))
 
-    def unfiled(self) -> list[Reference]:
-        """The studies filed under no indication, in the order they were added (for
-        renderers: their provenance is not read)."""
-        with self.db.reading() as session:
-            filed = select(StudyIndication.study_id).where(StudyIndication.study_id == Study.id)
-            query = select(Study.id).where(~filed.exists()).order_by(Study.id)
-            return references_for(session, list(session.scalars(query)), provenance=False)
-
     def references(self, ids: Sequence[int]) -> list[Reference]:
         """These studies (by id), in the order given; an id of no study is left out (for
         renderers: their provenance is not read)."""
         with self.db.reading() as session:
             return references_for(session, ids, provenance=False)
 
-    def outline(self) -> tuple[dict[str, list[int]], list[int]]:
-        """The page's groups without their studies: each indication's study ids in page order
-        (by indication name), and the ids of the studies filed under none, in the order added."""
+    def sections(self, indications: Sequence[str] = ()) -> list[Section]:
+        """The page without its studies, in page order: the sections of the named
+        indications (NotFoundError for a name that is none, names compared as everywhere in
+        the store), or of every indication and then the studies filed under none ("Other
+        studies", name ""); each with its studies' ids in page order, none left empty."""
         with self.db.reading() as session:
-            by_name: dict[str, list[int]] = {}
-            for name, study_id in session.execute(
-                select(Indication.name, StudyIndication.study_id)
-                .join(Indication, Indication.id == StudyIndication.indication_id)
-                .order_by(Indication.id, StudyIndication.position, StudyIndication.study_id)
+            chosen = {indication_of(session, name).id for name in indications}
+            filed: dict[int, list[int]] = {}
+            for indication_id, study_id in session.execute(
+                select(StudyIndication.indication_id, StudyIndication.study_id).order_by(
+                    StudyIndication.indication_id,
+                    StudyIndication.position,
+                    StudyIndication.study_id,
+                )
             ):
-                by_name.setdefault(name, []).append(study_id)
-            filed = select(StudyIndication.study_id).where(StudyIndication.study_id == Study.id)
-            unfiled = session.scalars(select(Study.id).where(~filed.exists()).order_by(Study.id))
-            return by_name, list(unfiled)
+                filed.setdefault(indication_id, []).append(study_id)
+            sections = [
+                Section(i.name, i.heading, filed[i.id])
+                for i in session.scalars(
+                    select(Indication).order_by(Indication.position, Indication.name)
+                )
+                if (not chosen or i.id in chosen) and i.id in filed
+            ]
+            if not chosen:
+                somewhere = select(StudyIndication.study_id).where(
+                    StudyIndication.study_id == Study.id
+                )
+                unfiled = list(
+                    session.scalars(select(Study.id).where(~somewhere.exists()).order_by(Study.id))
+                )
+                if unfiled:
+                    sections.append(Section("", UNFILED_HEADING, unfiled))
+            return sections
 
-    def page_groups(self, indication: str | None = None) -> list[tuple[str, list[Reference]]]:
-        """The page's sections in order: each indication's heading and its studies (for
-        renderers: their provenance is not read)."""
-        groups = []
-        for info in self.indications():
-            if indication is not None and info.name.casefold() != indication.casefold():
-                continue
-            refs = self.studies(info.name, provenance=False)
-            if refs:
-                groups.append((info.heading, refs))
-        if indication is not None and not groups:
-            with self.db.reading() as session:
-                indication_of(session, indication)
-        return groups
+    def specs(self, names: Collection[str]) -> list[IndicationSpec]:
+        """The indications of these names (as stored), in page order, as exports declare them."""
+        return [
+            IndicationSpec(i.name, i.heading, i.position)
+            for i in self.indications()
+            if i.name in names
+        ]
 
     def search(self, query: str, limit: int = 50) -> list[Reference]:
         """Studies matching every word of the query in title, abstract, authors, journal or key."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from refdb.identifiers import doi_key
-from refdb.records import Reference, fold, normalise_title, title_key
+from refdb.records import Reference, fold, normalise_title, title_key, title_key_of
 from refdb.store.models import AuthorRow, Identifier, Study
 from refdb.store.queries import identifier_owners, key_owners
 from refdb.store.rows import chunks
@@ -87,7 +87,7 @@ def _load(session: Session, ids: set[int]) -> dict[int, _Stored]:
                 AuthorRow.study_id.in_(chunk), AuthorRow.position == 0
             )
         ):
-            firsts[study_id] = fold(family or literal or "").strip()
+            firsts[study_id] = family or literal or ""
         for study_id, key, title_norm, year, volume, kind in session.execute(
             select(
                 Study.id, Study.key, Study.title_norm, Study.year, Study.volume, Study.type
@@ -95,7 +95,7 @@ def _load(session: Session, ids: set[int]) -> dict[int, _Stored]:
         ):
             found[study_id] = _Stored(
                 key=key,
-                title_key=f"{title_norm}|{year or ''}|{firsts.get(study_id, '')}",
+                title_key=title_key_of(title_norm, year, firsts.get(study_id, "")),
                 volume=volume,
                 type=kind,
             )

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from refdb.errors import NotFoundError
-from refdb.identifiers import doi_key, normalise_doi
+from refdb.identifiers import doi_key, pmid_or_none
 from refdb.store.models import Identifier, Indication, Study
 from refdb.store.rows import chunks
 
@@ -24,11 +24,10 @@ def find_study_id(session: Session, ref: str) -> int:
     text = ref.strip()
     study_id = session.scalar(select(Study.id).where(Study.key == text))
     if study_id is None:
-        pmid = text[5:].strip() if text.lower().startswith("pmid:") else text
+        pmid = pmid_or_none(text) or text
         conditions = [
             (Identifier.kind == "alias") & (Identifier.value == text),
-            (Identifier.kind == "doi")
-            & (func.lower(Identifier.value) == doi_key(normalise_doi(text) or "")),
+            (Identifier.kind == "doi") & (func.lower(Identifier.value) == doi_key(text)),
             (Identifier.kind == "pmid") & (Identifier.value == pmid),
             (Identifier.kind == "pmcid") & (Identifier.value == text.upper()),
         ]

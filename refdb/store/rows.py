@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Text, delete, func, insert, inspect, select, text, type_coerce
 from sqlalchemy.orm import Session
 
+from refdb.dates import utc
 from refdb.records import FIELD_NAMES, Reference
 from refdb.store.models import (
     AuthorRow,
@@ -168,9 +169,7 @@ columns serialised) beside the rows, 0.4 GB at 100,000 studies."""
 def jsonable(value: Any) -> Any:
     """A column's value as the change log keeps it (a time as ISO 8601 in UTC)."""
     if isinstance(value, datetime):
-        # SQLite hands back naive datetimes; they were stored as UTC.
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
+        return utc(value).isoformat()
     return value
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from refdb.dates import utc
 from refdb.errors import NotFoundError, RefdbError
-from refdb.identifiers import doi_key
 from refdb.store.database import Database
 from refdb.store.history import now
-from refdb.store.models import Identifier, Watch, WatchRecord
+from refdb.store.models import Watch, WatchRecord
+from refdb.store.queries import identifier_owners
 from refdb.store.rows import chunks
 from refdb.store.writer import Writer
 
@@ -65,17 +66,12 @@ class RecordInfo:
     seen_at: datetime
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; refdb stores UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
+    return None if moment is None else utc(moment)
 
 
 def _info(watch: Watch, pending: int = 0) -> WatchInfo:
-    created = _utc(watch.created_at)
+    created = utc(watch.created_at)
     return WatchInfo(
         watch.id,
         watch.name,
@@ -170,7 +166,7 @@ def _record_query() -> Any:
 
 def _record(row: Any) -> RecordInfo:
     record, name, indication = row
-    seen = _utc(record.seen_at)
+    seen = utc(record.seen_at)
     return RecordInfo(record.pmid, record.status, name, indication, record.record, seen)
 
 
@@ -201,29 +197,11 @@ def in_library(
     db: Database, pmids: Iterable[str] = (), dois: Iterable[str] = ()
 ) -> tuple[set[str], set[str]]:
     """Which of these PMIDs, and which of these DOIs (as `doi_key`), studies already hold."""
-    wanted_pmids = list(dict.fromkeys(pmids))
-    wanted_dois = list(dict.fromkeys(doi_key(d) for d in dois))
-    held_pmids: set[str] = set()
-    held_dois: set[str] = set()
     with db.reading() as session:
-        for part in chunks(wanted_pmids):
-            held_pmids.update(
-                session.scalars(
-                    select(Identifier.value).where(
-                        Identifier.kind == "pmid", Identifier.value.in_(part)
-                    )
-                )
-            )
-        for part in chunks(wanted_dois):
-            held_dois.update(
-                v.lower()
-                for v in session.scalars(
-                    select(Identifier.value).where(
-                        Identifier.kind == "doi", func.lower(Identifier.value).in_(part)
-                    )
-                )
-            )
-    return held_pmids, held_dois
+        return (
+            set(identifier_owners(session, "pmid", pmids)),
+            set(identifier_owners(session, "doi", dois)),
+        )
 
 
 def save_run(

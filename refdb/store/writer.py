@@ -4,7 +4,7 @@ A Writer belongs to one transaction (`Library.change`), records each study and i
 it touches for the operation log, and decides every field with the one precedence rule
 (`refdb.precedence`). Saving References (import, add, seed, enrich, check, watch accept),
 edits, tags, removal, merges and undo all write through the primitives here: `_insert` for
-new studies, `_update` for a study that becomes another Reference, `delete_studies` for
+new studies, `update` for a study that becomes another Reference, `delete_studies` for
 studies that go.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from refdb.errors import RefdbError
 from refdb.evidence import settle_level
-from refdb.fields import IDENTIFIER_FIELDS, SOURCE_FIELDS
+from refdb.fields import IDENTIFIER_FIELDS, SOURCE_FIELDS, stamp
 from refdb.identifiers import doi_key
 from refdb.precedence import FieldChange, merge_into
 from refdb.records import (
@@ -27,6 +27,7 @@ from refdb.records import (
     IndicationSpec,
     Reference,
     base_citation_key,
+    credit,
     is_citation_key,
     normalise_title,
 )
@@ -93,7 +94,6 @@ class Writer:
         self._snapshots: dict[int, dict[str, Any]] = {}
         """New studies' rows as written (the change log's after-state, not read back)."""
         self._provenance_json: dict[int, tuple[FieldSource, dict[str, str]]] = {}
-        self._credits: dict[str, FieldSource] = {}
 
     def finish(self) -> int | None:
         """Log the operation and refresh the search index; the operation's id, or None when
@@ -192,22 +192,12 @@ class Writer:
         tagged = [known[k.casefold()] for k in ref.keywords if k.casefold() in known]
         incoming.keywords = [k for k in ref.keywords if k.casefold() not in known]
         incoming.indications = list(dict.fromkeys([*ref.indications, *tagged]))
-        credit = self._credit(source)
-        for name in SOURCE_FIELDS:
-            value = getattr(incoming, name)
-            if value not in (None, "", []) and value is not False:
-                incoming.provenance.setdefault(name, credit)
+        given = credit(source, self.at)
+        stamp(incoming, given)
         settle_level(incoming)
         if incoming.evidence_level and "evidence_level" not in incoming.provenance:
-            incoming.provenance["evidence_level"] = credit
+            incoming.provenance["evidence_level"] = given
         return incoming
-
-    def _credit(self, source: str) -> FieldSource:
-        """`source` credited now: one object for every field this writer credits to it."""
-        credit = self._credits.get(source)
-        if credit is None:
-            credit = self._credits[source] = FieldSource(source, self.at)
-        return credit
 
     def _report(
         self,
@@ -529,10 +519,10 @@ def _provenance(
     object kept beside it so that its id is never reused): 35 dicts a study held until the
     commit were a third of an import's memory."""
     out = {}
-    for name, credit in ref.provenance.items():
-        found = shared.get(id(credit))
+    for name, given in ref.provenance.items():
+        found = shared.get(id(given))
         if found is None:
-            found = shared[id(credit)] = (credit, {"source": credit.source, "at": credit.at})
+            found = shared[id(given)] = (given, {"source": given.source, "at": given.at})
         out[name] = found[1]
     return out
 

@@ -48,7 +48,8 @@ _MONTHS = {
     )
 }
 _MEDLINE_DATE = re.compile(r"^\s*(\d{4})(?:\s+([A-Za-z]{3})[a-z]*\.?)?(?:\s+(\d{1,2})\b(?!\s*-))?")
-_ARTICLE_NUMBER = re.compile(r"^[A-Za-z]{0,2}\d+$")
+ARTICLE_NUMBER = re.compile(r"^[A-Za-z]{0,2}\d+$")
+"""An electronic article number that stands for the pages (e100, 1234; MEDLINE and XML)."""
 
 
 # --- small helpers -----------------------------------------------------------------------
@@ -306,7 +307,7 @@ def parse_article(node: Element) -> Reference:
     if not pages:
         start, end = _text(article, "Pagination/StartPage"), _text(article, "Pagination/EndPage")
         pages = f"{start}-{end}" if start and end else start
-    if not pages and _ARTICLE_NUMBER.match(locations.get("pii", "")):
+    if not pages and ARTICLE_NUMBER.match(locations.get("pii", "")):
         pages = locations["pii"]
     ref.pages = expand_page_range(pages) if pages else None
     ids = _article_ids(node.find("PubmedData/ArticleIdList"))
