@@ -30,13 +30,13 @@ from tests.site_helpers import (
 LINKS_OUT = ("pubmed.ncbi.nlm.nih.gov", "doi.org", "pmc.ncbi.nlm.nih.gov")
 
 
-@pytest.fixture
 def publish_folder(outdir: Path, files: dict[str, str], *, marker: str) -> None:
     """What `refdb site` does with its files: the folder held, then replaced whole."""
     with site_folder(outdir, marker) as where:
         replace_folder(where, files, marker=marker)
 
 
+@pytest.fixture
 def site(cli: RunCli, db_url: str, tmp_path: Path) -> Path:
     """The seeded library (and the hostile study) as a site in tmp/site."""
     seeded_library(db_url)
